@@ -1,0 +1,1 @@
+//! Label and field selectors (owned by the selectors work item; see ARCHITECTURE.md).

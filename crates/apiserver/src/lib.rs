@@ -1,0 +1,1 @@
+//! kubehci-apiserver (being written).

@@ -1,0 +1,1 @@
+//! kubehci-auth (being written).

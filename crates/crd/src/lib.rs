@@ -1,0 +1,1 @@
+//! kubehci-crd (being written).

@@ -1,0 +1,1 @@
+//! kubehci-patch (being written).

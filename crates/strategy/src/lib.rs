@@ -1,0 +1,1 @@
+//! kubehci-strategy (being written).

@@ -1,0 +1,1 @@
+//! kubehci-tables (being written).
