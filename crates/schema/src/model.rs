@@ -34,8 +34,14 @@ pub enum NodeKind {
     /// An object with known properties; `additional` is the value schema of a map
     /// (`additionalProperties`). An object with neither properties nor additional is a
     /// free-form object when `preserve_unknown_fields` is set.
-    Object { properties: BTreeMap<String, NodeId>, additional: Option<NodeId>, required: Vec<String> },
-    Array { items: NodeId },
+    Object {
+        properties: BTreeMap<String, NodeId>,
+        additional: Option<NodeId>,
+        required: Vec<String>,
+    },
+    Array {
+        items: NodeId,
+    },
     Scalar(ScalarType),
     /// Anything goes (`type` absent, e.g. `RawExtension`, `JSON`).
     Any,
@@ -126,19 +132,26 @@ impl Schemas {
     }
 
     pub fn register_gvk(&mut self, group: &str, version: &str, kind: &str, id: NodeId) {
-        self.by_gvk.insert((group.to_string(), version.to_string(), kind.to_string()), id);
+        self.by_gvk.insert(
+            (group.to_string(), version.to_string(), kind.to_string()),
+            id,
+        );
     }
 
     pub fn for_gvk(&self, group: &str, version: &str, kind: &str) -> Option<NodeId> {
-        self.by_gvk.get(&(group.to_string(), version.to_string(), kind.to_string())).copied()
+        self.by_gvk
+            .get(&(group.to_string(), version.to_string(), kind.to_string()))
+            .copied()
     }
 
     /// Schema of property `name` of an object node (or its map value schema).
     pub fn field(&self, id: NodeId, name: &str) -> Option<NodeId> {
         match &self.get(id).kind {
-            NodeKind::Object { properties, additional, .. } => {
-                properties.get(name).copied().or(*additional)
-            }
+            NodeKind::Object {
+                properties,
+                additional,
+                ..
+            } => properties.get(name).copied().or(*additional),
             _ => None,
         }
     }

@@ -25,7 +25,10 @@ pub struct KeyValue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// Created (`prev` is `None`) or updated.
-    Put { kv: KeyValue, prev: Option<KeyValue> },
+    Put {
+        kv: KeyValue,
+        prev: Option<KeyValue>,
+    },
     /// Deleted at `revision`; `prev` is the last value.
     Delete { prev: KeyValue, revision: i64 },
 }
@@ -83,6 +86,27 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// The revision a read asking for `requested` (latest when `None`) is served at, given the
+/// store's `current` and `compacted` revisions.
+pub(crate) fn resolve_read_revision(
+    requested: Option<i64>,
+    current: i64,
+    compacted: i64,
+) -> Result<i64> {
+    match requested {
+        None => Ok(current),
+        Some(r) if r < compacted => Err(StoreError::Compacted {
+            requested: r,
+            compacted,
+        }),
+        Some(r) if r > current => Err(StoreError::FutureRevision {
+            requested: r,
+            current,
+        }),
+        Some(r) => Ok(r),
+    }
+}
+
 /// A stream of watch events; ends with `Err(WatchLagged)` if the watcher cannot keep up.
 pub type WatchStream = BoxStream<'static, Result<Event>>;
 
@@ -96,7 +120,8 @@ pub trait Backend: Send + Sync + 'static {
     /// The revision up to which history has been compacted (0 if never).
     async fn compacted_revision(&self) -> Result<i64>;
 
-    /// Value of `key` at `revision` (latest when `None`).
+    /// Value of `key` at `revision` (latest when `None`). Reads at a revision fail with
+    /// `Compacted` below the compacted revision and `FutureRevision` above the current one.
     async fn get(&self, key: &str, revision: Option<i64>) -> Result<Option<KeyValue>>;
 
     /// Keys starting with `prefix`, in key order, strictly after `start_after` if given,
@@ -122,10 +147,17 @@ pub trait Backend: Send + Sync + 'static {
     /// deletion revision and the deleted value.
     async fn delete(&self, key: &str, expected: Option<i64>) -> Result<(i64, KeyValue)>;
 
-    /// Events under `prefix` with revision > `after`. Fails with `Compacted` if `after` is
-    /// older than the compacted revision (`after + 1 < compacted` means history is gone).
+    /// Events under `prefix` with revision > `after`: first the stored history, then live
+    /// events, with no gap and no duplicate. History for revisions > `compacted_revision`
+    /// is kept, so this fails with `Compacted` exactly when `after < compacted_revision`.
+    /// `after` may be ahead of the current revision; the stream then starts with the first
+    /// write past it.
     async fn watch(&self, prefix: &str, after: i64) -> Result<WatchStream>;
 
     /// Drops history at and below `revision` (the latest value of each live key stays).
+    /// Afterwards reads at revisions >= `revision` and watches from `after >= revision`
+    /// still work; older ones fail with `Compacted`. A `revision` at or below the
+    /// compacted revision is a no-op; one above the current revision fails with
+    /// `FutureRevision`.
     async fn compact(&self, revision: i64) -> Result<()>;
 }

@@ -1,0 +1,180 @@
+//! WATCH: initial state (when asked), then store events filtered by selectors, with
+//! bookmarks, timeouts and `410 Expired` for compacted revisions.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::body::Body;
+use bytes::Bytes;
+use futures::StreamExt as _;
+use http::{HeaderValue, Response, header};
+use kubehci_api::ApiError;
+use kubehci_store::{Event, StoreError};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::ctx::Ctx;
+use super::filter::ListFilter;
+use super::render;
+use crate::objects::{decode, list_prefix, set_resource_version, store_error};
+use crate::respond::Resp;
+use crate::state::State;
+
+fn line(kind: &str, object: Value) -> Bytes {
+    let mut v = serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
+    v.push(b'\n');
+    Bytes::from(v)
+}
+
+fn error_event(err: &ApiError) -> Bytes {
+    line("ERROR", err.to_status())
+}
+
+/// Serves a watch; the response streams until timeout, client hang-up or a fatal error.
+pub async fn watch(state: Arc<State>, ctx: Ctx) -> Result<Resp, ApiError> {
+    let info = ctx.resource.clone();
+    let q = ctx.query.clone();
+    let mut filter_q = q.clone();
+    if !ctx.info.name.is_empty() {
+        // A watch on a named URL is a watch filtered to that name.
+        let name_sel = format!("metadata.name={}", ctx.info.name);
+        filter_q.field_selector =
+            if q.field_selector.is_empty() { name_sel } else { format!("{},{name_sel}", q.field_selector) };
+    }
+    let filter = ListFilter::new(&info, &filter_q)?;
+    let prefix = list_prefix(&info, ctx.namespace());
+    let send_initial = q.send_initial_events.unwrap_or(q.resource_version.is_empty() || q.resource_version == "0");
+    if q.send_initial_events == Some(true) && (!q.allow_watch_bookmarks || q.resource_version_match != "NotOlderThan") {
+        return Err(ApiError::invalid(
+            "ListOptions.meta.k8s.io",
+            "meta.k8s.io",
+            "ListOptions",
+            "",
+            &[kubehci_api::FieldError::forbidden(
+                "sendInitialEvents",
+                "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+            )],
+        ));
+    }
+    let (tx, rx) = mpsc::channel::<Bytes>(256);
+    // Initial state and the starting revision.
+    let mut initial = Vec::new();
+    let start_rev: i64 = if send_initial {
+        let page = state.backend.list(&prefix, None, None, None).await.map_err(|e| store_error(&info, "", e))?;
+        for kv in &page.items {
+            let obj = decode(kv)?;
+            if filter.matches(&obj) {
+                initial.push(obj);
+            }
+        }
+        page.revision
+    } else {
+        q.resource_version.parse::<i64>().map_err(|_| {
+            ApiError::bad_request(format!("invalid resource version: {}", q.resource_version))
+        })?
+    };
+    let stream = match state.backend.watch(&prefix, start_rev).await {
+        Ok(s) => Some(s),
+        Err(StoreError::Compacted { requested, compacted }) => {
+            let _ = tx.try_send(error_event(&ApiError::expired(format!(
+                "too old resource version: {requested} ({compacted})"
+            ))));
+            None
+        }
+        Err(e) => return Err(store_error(&info, "", e)),
+    };
+    let timeout = q.timeout_seconds.map(std::time::Duration::from_secs).unwrap_or(state.config.default_watch_timeout);
+    let bookmarks = q.allow_watch_bookmarks;
+    let interval = state.config.bookmark_interval;
+    let table = render::wants_table(&ctx);
+    let ctx = Arc::new(ctx);
+    tokio::spawn(async move {
+        let ctx = ctx;
+        let render_obj = |obj: Value| render::render_watch_object(&ctx, obj);
+        let mut last_rev = start_rev;
+        for obj in initial {
+            if tx.send(line("ADDED", render_obj(obj))).await.is_err() {
+                return;
+            }
+        }
+        if q.send_initial_events == Some(true) {
+            let bm = json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": {
+                "resourceVersion": start_rev.to_string(),
+                "annotations": {"k8s.io/initial-events-end": "true"}}});
+            if tx.send(line("BOOKMARK", bm)).await.is_err() {
+                return;
+            }
+        }
+        let Some(mut stream) = stream else { return };
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
+        let mut tick = tokio::time::interval(interval);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = &mut deadline => return,
+                _ = tx.closed() => return,
+                _ = tick.tick(), if bookmarks => {
+                    let bm = json!({"kind": info.kind, "apiVersion": info.api_version(), "metadata": {"resourceVersion": last_rev.to_string()}});
+                    let bm = if table { render_obj(bm) } else { bm };
+                    if tx.send(line("BOOKMARK", bm)).await.is_err() { return; }
+                }
+                ev = stream.next() => {
+                    let ev = match ev {
+                        None => return,
+                        Some(Err(StoreError::Compacted { requested, compacted })) => {
+                            let _ = tx.send(error_event(&ApiError::expired(format!("too old resource version: {requested} ({compacted})")))).await;
+                            return;
+                        }
+                        Some(Err(_)) => {
+                            let _ = tx.send(error_event(&ApiError::expired("too old resource version: watcher fell behind; please re-list"))).await;
+                            return;
+                        }
+                        Some(Ok(ev)) => ev,
+                    };
+                    last_rev = ev.revision();
+                    if let Some((kind, obj)) = classify(&filter, &ev) {
+                        if tx.send(line(kind, render_obj(obj))).await.is_err() { return; }
+                    }
+                }
+            }
+        }
+    });
+    let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx).map(Ok::<_, Infallible>));
+    let mut resp = Response::new(body);
+    let ct = if table { ctx_content_type_table() } else { "application/json".to_string() };
+    if let Ok(v) = HeaderValue::from_str(&ct) {
+        resp.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    Ok(resp)
+}
+
+fn ctx_content_type_table() -> String {
+    "application/json;as=Table;v=v1;g=meta.k8s.io".to_string()
+}
+
+/// Maps a store event to a watch event through the filter, upstream-style: an object
+/// that stops matching is DELETED for this watcher, one that starts matching is ADDED.
+fn classify(filter: &ListFilter, ev: &Event) -> Option<(&'static str, Value)> {
+    match ev {
+        Event::Put { kv, prev } => {
+            let obj = decode(kv).ok()?;
+            let now_m = filter.matches(&obj);
+            let was_m = prev.as_ref().and_then(|p| decode(p).ok()).is_some_and(|o| filter.matches(&o));
+            match (prev.is_some() && was_m, now_m) {
+                (true, true) => Some(("MODIFIED", obj)),
+                (false, true) => Some(("ADDED", obj)),
+                (true, false) => Some(("DELETED", obj)),
+                (false, false) => None,
+            }
+        }
+        Event::Delete { prev, revision } => {
+            let mut obj = decode(prev).ok()?;
+            if !filter.matches(&obj) {
+                return None;
+            }
+            set_resource_version(&mut obj, *revision);
+            Some(("DELETED", obj))
+        }
+    }
+}
