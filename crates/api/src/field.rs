@@ -64,10 +64,19 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn required(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { kind: FieldErrorType::Required, field: field.into(), value: None, detail: detail.into() }
+        Self {
+            kind: FieldErrorType::Required,
+            field: field.into(),
+            value: None,
+            detail: detail.into(),
+        }
     }
 
-    pub fn invalid(field: impl Into<String>, value: impl Into<Value>, detail: impl Into<String>) -> Self {
+    pub fn invalid(
+        field: impl Into<String>,
+        value: impl Into<Value>,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
             kind: FieldErrorType::Invalid,
             field: field.into(),
@@ -77,7 +86,12 @@ impl FieldError {
     }
 
     pub fn forbidden(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { kind: FieldErrorType::Forbidden, field: field.into(), value: None, detail: detail.into() }
+        Self {
+            kind: FieldErrorType::Forbidden,
+            field: field.into(),
+            value: None,
+            detail: detail.into(),
+        }
     }
 
     pub fn duplicate(field: impl Into<String>, value: impl Into<Value>) -> Self {
@@ -108,7 +122,11 @@ impl FieldError {
     }
 
     /// `Unsupported value: "x": supported values: "a", "b"`.
-    pub fn not_supported(field: impl Into<String>, value: impl Into<Value>, supported: &[&str]) -> Self {
+    pub fn not_supported(
+        field: impl Into<String>,
+        value: impl Into<Value>,
+        supported: &[&str],
+    ) -> Self {
         let detail = if supported.is_empty() {
             String::new()
         } else {
@@ -124,7 +142,12 @@ impl FieldError {
     }
 
     pub fn internal(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { kind: FieldErrorType::Internal, field: field.into(), value: None, detail: detail.into() }
+        Self {
+            kind: FieldErrorType::Internal,
+            field: field.into(),
+            value: None,
+            detail: detail.into(),
+        }
     }
 
     /// Upstream's `ErrorBody()`: the message without the field path.
@@ -179,7 +202,11 @@ pub fn aggregate(errs: &[FieldError]) -> String {
             msgs.push(m);
         }
     }
-    if msgs.len() == 1 { msgs.remove(0) } else { format!("[{}]", msgs.join(", ")) }
+    if msgs.len() == 1 {
+        msgs.remove(0)
+    } else {
+        format!("[{}]", msgs.join(", "))
+    }
 }
 
 #[cfg(test)]
@@ -189,7 +216,10 @@ mod tests {
     #[test]
     fn messages_match_upstream_shape() {
         let e = FieldError::invalid("metadata.name", "Foo", "a lowercase RFC 1123 subdomain");
-        assert_eq!(e.to_string(), "metadata.name: Invalid value: \"Foo\": a lowercase RFC 1123 subdomain");
+        assert_eq!(
+            e.to_string(),
+            "metadata.name: Invalid value: \"Foo\": a lowercase RFC 1123 subdomain"
+        );
         let r = FieldError::required("spec.containers", "");
         assert_eq!(r.to_string(), "spec.containers: Required value");
         let n = FieldError::not_supported("spec.restartPolicy", "Sometimes", &["Always", "Never"]);
@@ -197,7 +227,15 @@ mod tests {
             n.to_string(),
             "spec.restartPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"Never\""
         );
-        assert_eq!(aggregate(&[r.clone()]), "spec.containers: Required value");
-        assert_eq!(aggregate(&[r.clone(), r.clone(), e.clone()]).matches(", ").count(), 1 + 0);
+        assert_eq!(
+            aggregate(std::slice::from_ref(&r)),
+            "spec.containers: Required value"
+        );
+        assert_eq!(
+            aggregate(&[r.clone(), r.clone(), e.clone()])
+                .matches(", ")
+                .count(),
+            1
+        );
     }
 }

@@ -4,7 +4,10 @@ use serde_json::{Map, Value};
 
 /// `metadata.<field>` as a string, or "".
 pub fn meta_str<'a>(obj: &'a Value, field: &str) -> &'a str {
-    obj.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str).unwrap_or("")
+    obj.get("metadata")
+        .and_then(|m| m.get(field))
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 pub fn name(obj: &Value) -> &str {
@@ -28,8 +31,12 @@ pub fn metadata_mut(obj: &mut Value) -> &mut Map<String, Value> {
     if !obj.is_object() {
         *obj = Value::Object(Map::new());
     }
-    let Value::Object(map) = obj else { unreachable!("made an object just above") };
-    let md = map.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
+    let Value::Object(map) = obj else {
+        unreachable!("made an object just above")
+    };
+    let md = map
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
     if !md.is_object() {
         *md = Value::Object(Map::new());
     }
@@ -53,7 +60,11 @@ pub fn finalizers(obj: &Value) -> Vec<String> {
     obj.get("metadata")
         .and_then(|m| m.get("finalizers"))
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

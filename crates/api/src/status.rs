@@ -19,7 +19,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: u16, reason: &str, message: impl Into<String>) -> Self {
-        Self { code, reason: reason.to_string(), message: message.into(), details: None }
+        Self {
+            code,
+            reason: reason.to_string(),
+            message: message.into(),
+            details: None,
+        }
     }
 
     fn with_details(mut self, details: Value) -> Self {
@@ -35,8 +40,12 @@ impl ApiError {
 
     /// `pods "x" already exists`.
     pub fn already_exists(gr: &GroupResource, name: &str) -> Self {
-        Self::new(409, "AlreadyExists", format!("{gr} {name:?} already exists"))
-            .with_details(details(gr, name))
+        Self::new(
+            409,
+            "AlreadyExists",
+            format!("{gr} {name:?} already exists"),
+        )
+        .with_details(details(gr, name))
     }
 
     /// Optimistic-concurrency conflict, upstream's exact words.
@@ -50,22 +59,38 @@ impl ApiError {
 
     /// `Operation cannot be fulfilled on pods "x": <why>`.
     pub fn conflict(gr: &GroupResource, name: &str, why: &str) -> Self {
-        Self::new(409, "Conflict", format!("Operation cannot be fulfilled on {gr} {name:?}: {why}"))
-            .with_details(details(gr, name))
+        Self::new(
+            409,
+            "Conflict",
+            format!("Operation cannot be fulfilled on {gr} {name:?}: {why}"),
+        )
+        .with_details(details(gr, name))
     }
 
     /// `Deployment.apps "x" is invalid: <aggregate>` with one cause per field error.
-    pub fn invalid(qualified_kind: &str, group: &str, kind: &str, name: &str, errs: &[FieldError]) -> Self {
+    pub fn invalid(
+        qualified_kind: &str,
+        group: &str,
+        kind: &str,
+        name: &str,
+        errs: &[FieldError],
+    ) -> Self {
         let causes: Vec<Value> = errs
             .iter()
-            .map(|e| json!({"reason": e.kind.cause_reason(), "message": e.body(), "field": e.field}))
+            .map(
+                |e| json!({"reason": e.kind.cause_reason(), "message": e.body(), "field": e.field}),
+            )
             .collect();
         let mut d = json!({"name": name, "kind": kind, "causes": causes});
         if !group.is_empty() {
             d["group"] = json!(group);
         }
-        Self::new(422, "Invalid", format!("{qualified_kind} {name:?} is invalid: {}", aggregate(errs)))
-            .with_details(d)
+        Self::new(
+            422,
+            "Invalid",
+            format!("{qualified_kind} {name:?} is invalid: {}", aggregate(errs)),
+        )
+        .with_details(d)
     }
 
     /// 403 with an already-formatted message (see `forbidden_message`).
@@ -91,8 +116,12 @@ impl ApiError {
     }
 
     pub fn method_not_supported(gr: &GroupResource, action: &str) -> Self {
-        Self::new(405, "MethodNotAllowed", format!("{action} is not supported on resources of kind {gr:?}"))
-            .with_details(json!({"group": gr.group, "kind": gr.resource}))
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            format!("{action} is not supported on resources of kind {gr:?}"),
+        )
+        .with_details(json!({"group": gr.group, "kind": gr.resource}))
     }
 
     pub fn not_acceptable(message: impl Into<String>) -> Self {
@@ -100,7 +129,13 @@ impl ApiError {
     }
 
     pub fn unsupported_media_type(content_type: &str) -> Self {
-        Self::new(415, "UnsupportedMediaType", format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf; got {content_type}"))
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf; got {content_type}"
+            ),
+        )
     }
 
     pub fn request_entity_too_large(message: impl Into<String>) -> Self {
@@ -112,7 +147,11 @@ impl ApiError {
     }
 
     pub fn internal(message: impl std::fmt::Display) -> Self {
-        Self::new(500, "InternalError", format!("Internal error occurred: {message}"))
+        Self::new(
+            500,
+            "InternalError",
+            format!("Internal error occurred: {message}"),
+        )
     }
 
     pub fn service_unavailable(message: impl Into<String>) -> Self {
@@ -121,8 +160,12 @@ impl ApiError {
 
     /// The path-not-found body upstream serves for unknown URLs.
     pub fn path_not_found() -> Self {
-        Self::new(404, "NotFound", "the server could not find the requested resource")
-            .with_details(json!({}))
+        Self::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
+        .with_details(json!({}))
     }
 
     /// The `Status` object.
@@ -179,13 +222,20 @@ pub fn forbidden_message(
     } else {
         format!("{}/{}", gr.resource, subresource)
     };
-    let head = if name.is_empty() { format!("{gr} is forbidden") } else { format!("{gr} {name:?} is forbidden") };
+    let head = if name.is_empty() {
+        format!("{gr} is forbidden")
+    } else {
+        format!("{gr} {name:?} is forbidden")
+    };
     let scope = if namespace.is_empty() {
         " at the cluster scope".to_string()
     } else {
         format!(" in the namespace {namespace:?}")
     };
-    format!("{head}: User {user:?} cannot {verb} resource {res:?} in API group {:?}{scope}", gr.group)
+    format!(
+        "{head}: User {user:?} cannot {verb} resource {res:?} in API group {:?}{scope}",
+        gr.group
+    )
 }
 
 #[cfg(test)]
@@ -198,7 +248,14 @@ mod tests {
         let e = ApiError::not_found(&gr, "web");
         assert_eq!(e.message, "deployments.apps \"web\" not found");
         assert_eq!(e.to_status()["details"]["group"], "apps");
-        let m = forbidden_message("bob", "list", &GroupResource::new("", "secrets"), "", "", "dev");
+        let m = forbidden_message(
+            "bob",
+            "list",
+            &GroupResource::new("", "secrets"),
+            "",
+            "",
+            "dev",
+        );
         assert_eq!(
             m,
             "secrets is forbidden: User \"bob\" cannot list resource \"secrets\" in API group \"\" in the namespace \"dev\""

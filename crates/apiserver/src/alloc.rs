@@ -23,13 +23,18 @@ pub struct ServiceAllocators {
 }
 
 fn service_type(svc: &Value) -> &str {
-    svc.pointer("/spec/type").and_then(Value::as_str).unwrap_or("ClusterIP")
+    svc.pointer("/spec/type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
 }
 
 fn wants_node_ports(svc: &Value) -> bool {
     match service_type(svc) {
         "NodePort" => true,
-        "LoadBalancer" => svc.pointer("/spec/allocateLoadBalancerNodePorts").and_then(Value::as_bool).unwrap_or(true),
+        "LoadBalancer" => svc
+            .pointer("/spec/allocateLoadBalancerNodePorts")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
         _ => false,
     }
 }
@@ -85,8 +90,16 @@ impl ServiceAllocators {
 
     /// Releases what `old` held and `new` (if any) no longer holds.
     pub fn release(&self, old: &Value, new: Option<&Value>) {
-        let keep_ips: HashSet<Ipv4Addr> = new.map(cluster_ips).unwrap_or_default().into_iter().collect();
-        let keep_ports: HashSet<u16> = new.map(node_ports).unwrap_or_default().into_iter().collect();
+        let keep_ips: HashSet<Ipv4Addr> = new
+            .map(cluster_ips)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        let keep_ports: HashSet<u16> = new
+            .map(node_ports)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
         let mut g = self.inner.lock();
         for ip in cluster_ips(old) {
             if !keep_ips.contains(&ip) {
@@ -112,28 +125,47 @@ impl Inner {
         let ty = service_type(svc).to_string();
         let old_ips = old.map(cluster_ips).unwrap_or_default();
         if ty != "ExternalName" && old.is_none() {
-            let requested = svc.pointer("/spec/clusterIP").and_then(Value::as_str).unwrap_or("").to_string();
+            let requested = svc
+                .pointer("/spec/clusterIP")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             if requested != "None" {
                 let ip = if requested.is_empty() {
                     self.next_free_ip().ok_or_else(|| {
-                        vec![FieldError::internal("spec.clusterIPs", "failed to allocate a serviceIP: range is full")]
+                        vec![FieldError::internal(
+                            "spec.clusterIPs",
+                            "failed to allocate a serviceIP: range is full",
+                        )]
                     })?
                 } else {
                     let ip: Ipv4Addr = requested.parse().map_err(|_| {
-                        vec![FieldError::invalid("spec.clusterIPs[0]", requested.clone(), "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")]
+                        vec![FieldError::invalid(
+                            "spec.clusterIPs[0]",
+                            requested.clone(),
+                            "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
+                        )]
                     })?;
-                    if !self.cidr.contains(&ip) || ip == self.cidr.network() || ip == self.cidr.broadcast() {
+                    if !self.cidr.contains(&ip)
+                        || ip == self.cidr.network()
+                        || ip == self.cidr.broadcast()
+                    {
                         return Err(vec![FieldError::invalid(
                             "spec.clusterIPs",
                             json!([requested]),
-                            format!("failed to allocate IP {requested}: the provided IP ({requested}) is not in the valid range. The range of valid IPs is {}", self.cidr),
+                            format!(
+                                "failed to allocate IP {requested}: the provided IP ({requested}) is not in the valid range. The range of valid IPs is {}",
+                                self.cidr
+                            ),
                         )]);
                     }
                     if self.ips.contains(&ip) {
                         return Err(vec![FieldError::invalid(
                             "spec.clusterIPs",
                             json!([requested]),
-                            format!("failed to allocate IP {requested}: provided IP is already allocated"),
+                            format!(
+                                "failed to allocate IP {requested}: provided IP is already allocated"
+                            ),
                         )]);
                     }
                     ip
@@ -150,7 +182,12 @@ impl Inner {
             // Cluster IPs are immutable: keep the old ones (validation reports changes).
             if !old_ips.is_empty() && ty != "ExternalName" {
                 let spec = spec_mut(svc);
-                if spec.get("clusterIP").and_then(Value::as_str).unwrap_or("").is_empty() {
+                if spec
+                    .get("clusterIP")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .is_empty()
+                {
                     if let Some(v) = o.pointer("/spec/clusterIP") {
                         spec.insert("clusterIP".into(), v.clone());
                     }
@@ -161,25 +198,31 @@ impl Inner {
             }
         }
         if !wants_node_ports(svc) {
-            if let Some(ports) = svc.pointer_mut("/spec/ports").and_then(Value::as_array_mut) {
-                if service_type_of_old_had_ports(old) {
-                    for p in ports.iter_mut() {
-                        if let Some(m) = p.as_object_mut() {
-                            m.remove("nodePort");
-                        }
+            if let Some(ports) = svc.pointer_mut("/spec/ports").and_then(Value::as_array_mut)
+                && service_type_of_old_had_ports(old)
+            {
+                for p in ports.iter_mut() {
+                    if let Some(m) = p.as_object_mut() {
+                        m.remove("nodePort");
                     }
                 }
             }
             return Ok(());
         }
         let old_ports: Vec<u16> = old.map(node_ports).unwrap_or_default();
-        let n = svc.pointer("/spec/ports").and_then(Value::as_array).map_or(0, Vec::len);
+        let n = svc
+            .pointer("/spec/ports")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
         for i in 0..n {
             let path = format!("/spec/ports/{i}/nodePort");
             let requested = svc.pointer(&path).and_then(Value::as_u64).unwrap_or(0);
             let port = if requested == 0 {
                 self.next_free_port().ok_or_else(|| {
-                    vec![FieldError::internal(format!("spec.ports[{i}].nodePort"), "failed to allocate a nodePort: range is full")]
+                    vec![FieldError::internal(
+                        format!("spec.ports[{i}].nodePort"),
+                        "failed to allocate a nodePort: range is full",
+                    )]
                 })?
             } else {
                 let p = u16::try_from(requested).unwrap_or(0);
@@ -190,7 +233,10 @@ impl Inner {
                     return Err(vec![FieldError::invalid(
                         format!("spec.ports[{i}].nodePort"),
                         requested,
-                        format!("provided port is not in the valid range. The range of valid ports is {}-{}", self.port_range.0, self.port_range.1),
+                        format!(
+                            "provided port is not in the valid range. The range of valid ports is {}-{}",
+                            self.port_range.0, self.port_range.1
+                        ),
                     )]);
                 }
                 if self.ports.contains(&p) || taken_ports.contains(&p) {
@@ -204,7 +250,10 @@ impl Inner {
             };
             self.ports.insert(port);
             taken_ports.push(port);
-            if let Some(pm) = svc.pointer_mut(&format!("/spec/ports/{i}")).and_then(Value::as_object_mut) {
+            if let Some(pm) = svc
+                .pointer_mut(&format!("/spec/ports/{i}"))
+                .and_then(Value::as_object_mut)
+            {
                 pm.insert("nodePort".into(), json!(port));
             }
         }
@@ -213,7 +262,9 @@ impl Inner {
 
     fn next_free_ip(&mut self) -> Option<Ipv4Addr> {
         let base = u32::from(self.cidr.network());
-        let size = 1u32.checked_shl(32 - u32::from(self.cidr.prefix_len())).unwrap_or(0);
+        let size = 1u32
+            .checked_shl(32 - u32::from(self.cidr.prefix_len()))
+            .unwrap_or(0);
         if size < 4 {
             return None;
         }
@@ -246,10 +297,10 @@ fn service_type_of_old_had_ports(old: Option<&Value>) -> bool {
 }
 
 fn spec_mut(svc: &mut Value) -> &mut serde_json::Map<String, Value> {
-    if !svc.get("spec").is_some_and(Value::is_object) {
-        if let Some(m) = svc.as_object_mut() {
-            m.insert("spec".into(), json!({}));
-        }
+    if !svc.get("spec").is_some_and(Value::is_object)
+        && let Some(m) = svc.as_object_mut()
+    {
+        m.insert("spec".into(), json!({}));
     }
     match svc.get_mut("spec") {
         Some(Value::Object(m)) => m,
@@ -264,10 +315,13 @@ fn cluster_ips(svc: &Value) -> Vec<Ipv4Addr> {
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(|v| v.as_str()?.parse().ok()).collect())
         .unwrap_or_default();
-    if let Some(ip) = svc.pointer("/spec/clusterIP").and_then(Value::as_str).and_then(|s| s.parse().ok()) {
-        if !out.contains(&ip) {
-            out.push(ip);
-        }
+    if let Some(ip) = svc
+        .pointer("/spec/clusterIP")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
+        && !out.contains(&ip)
+    {
+        out.push(ip);
     }
     out
 }
@@ -304,8 +358,15 @@ mod tests {
         assert_eq!(s["spec"]["ports"][0]["nodePort"], 30000);
         let mut dup = json!({"spec": {"clusterIP": ip, "ports": [{"port": 80}]}});
         let err = a.allocate(&mut dup, None).unwrap_err();
-        assert!(err[0].to_string().contains("provided IP is already allocated"), "{}", err[0]);
-        let mut dup_port = json!({"spec": {"type": "NodePort", "ports": [{"port": 80, "nodePort": 30000}]}});
+        assert!(
+            err[0]
+                .to_string()
+                .contains("provided IP is already allocated"),
+            "{}",
+            err[0]
+        );
+        let mut dup_port =
+            json!({"spec": {"type": "NodePort", "ports": [{"port": 80, "nodePort": 30000}]}});
         assert!(a.allocate(&mut dup_port, None).is_err());
         a.release(&s, None);
         let mut again = json!({"spec": {"type": "NodePort", "clusterIP": ip, "ports": [{"port": 80, "nodePort": 30000}]}});

@@ -11,7 +11,10 @@ use crate::state::State;
 fn stamp(mut obj: Value) -> Value {
     let md = kubehci_api::meta::metadata_mut(&mut obj);
     md.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
-    md.insert("creationTimestamp".into(), json!(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)));
+    md.insert(
+        "creationTimestamp".into(),
+        json!(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)),
+    );
     obj
 }
 
@@ -35,7 +38,12 @@ pub fn namespace_object(name: &str) -> Value {
 
 pub async fn run(state: &State) -> Result<(), ApiError> {
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-        ensure(state, format!("/registry/core/namespaces/{ns}"), namespace_object(ns)).await?;
+        ensure(
+            state,
+            format!("/registry/core/namespaces/{ns}"),
+            namespace_object(ns),
+        )
+        .await?;
     }
     let ip = state.allocators.first_ip().to_string();
     let port = state.config.listen.port();
@@ -51,7 +59,12 @@ pub async fn run(state: &State) -> Result<(), ApiError> {
         "status": {"loadBalancer": {}},
     });
     state.allocators.load(&svc);
-    ensure(state, "/registry/core/services/default/kubernetes".into(), svc).await?;
+    ensure(
+        state,
+        "/registry/core/services/default/kubernetes".into(),
+        svc,
+    )
+    .await?;
     let ep = json!({
         "apiVersion": "v1", "kind": "Endpoints",
         "metadata": {"name": "kubernetes", "namespace": "default",
@@ -59,7 +72,12 @@ pub async fn run(state: &State) -> Result<(), ApiError> {
         "subsets": [{"addresses": [{"ip": state.config.listen.ip().to_string()}],
             "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}],
     });
-    ensure(state, "/registry/core/endpoints/default/kubernetes".into(), ep).await?;
+    ensure(
+        state,
+        "/registry/core/endpoints/default/kubernetes".into(),
+        ep,
+    )
+    .await?;
     for (kind, ns, name, obj) in kubehci_auth::bootstrap::objects() {
         let resource = match kind {
             kubehci_auth::RbacKind::ClusterRole => "clusterroles",
@@ -75,7 +93,11 @@ pub async fn run(state: &State) -> Result<(), ApiError> {
         ensure(state, key, obj).await?;
     }
     // Services already stored hold addresses and ports.
-    let page = state.backend.list("/registry/core/services/", None, None, None).await.map_err(ApiError::internal)?;
+    let page = state
+        .backend
+        .list("/registry/core/services/", None, None, None)
+        .await
+        .map_err(ApiError::internal)?;
     for kv in page.items {
         if let Ok(v) = serde_json::from_slice::<Value>(&kv.value) {
             state.allocators.load(&v);

@@ -36,12 +36,17 @@ impl Catalog {
 
     /// Whether any resource is served at `group/version`.
     pub fn serves_group_version(&self, group: &str, version: &str) -> bool {
-        self.resources.iter().any(|r| r.group == group && r.version == version)
+        self.resources
+            .iter()
+            .any(|r| r.group == group && r.version == version)
     }
 
     /// The resource of `kind` in `group` (any served version, preferred first).
     pub fn by_kind(&self, group: &str, kind: &str) -> Option<&ResourceInfo> {
-        let mut found = self.resources.iter().filter(|r| r.group == group && r.kind == kind);
+        let mut found = self
+            .resources
+            .iter()
+            .filter(|r| r.group == group && r.kind == kind);
         let first = found.next()?;
         if first.preferred {
             return Some(first);
@@ -83,7 +88,9 @@ pub struct CatalogHandle {
 
 impl CatalogHandle {
     pub fn new(catalog: Catalog) -> Self {
-        Self { current: RwLock::new(Arc::new(catalog)) }
+        Self {
+            current: RwLock::new(Arc::new(catalog)),
+        }
     }
 
     pub fn snapshot(&self) -> Arc<Catalog> {

@@ -31,7 +31,9 @@ impl ServerConfig {
         Self {
             data_dir,
             listen: SocketAddr::from(([127, 0, 0, 1], 6443)),
-            service_cidr: "10.96.0.0/12".parse().unwrap_or_else(|_| unreachable!("literal CIDR")),
+            service_cidr: "10.96.0.0/12"
+                .parse()
+                .unwrap_or_else(|_| unreachable!("literal CIDR")),
             node_port_range: (30000, 32767),
             max_body_bytes: 3 * 1024 * 1024,
             bookmark_interval: Duration::from_secs(60),

@@ -16,11 +16,13 @@ pub struct Extras {
 
 /// JSON path `.spec.replicas` to JSON pointer `/spec/replicas`.
 fn json_path_to_pointer(p: &str) -> String {
-    p.trim_start_matches('.').split('.').fold(String::new(), |mut acc, s| {
-        acc.push('/');
-        acc.push_str(s);
-        acc
-    })
+    p.trim_start_matches('.')
+        .split('.')
+        .fold(String::new(), |mut acc, s| {
+            acc.push('/');
+            acc.push_str(s);
+            acc
+        })
 }
 
 pub fn resource_extras(state: &State, info: &ResourceInfo) -> Extras {
@@ -30,14 +32,18 @@ pub fn resource_extras(state: &State, info: &ResourceInfo) -> Extras {
     let crds = state.crds.read();
     let Some(crd) = crds.iter().find(|c| {
         c.pointer("/spec/group").and_then(Value::as_str) == Some(info.group.as_str())
-            && c.pointer("/spec/names/plural").and_then(Value::as_str) == Some(info.resource.as_str())
+            && c.pointer("/spec/names/plural").and_then(Value::as_str)
+                == Some(info.resource.as_str())
     }) else {
         return Extras::default();
     };
     let Some(version) = crd
         .pointer("/spec/versions")
         .and_then(Value::as_array)
-        .and_then(|vs| vs.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(info.version.as_str())))
+        .and_then(|vs| {
+            vs.iter()
+                .find(|v| v.get("name").and_then(Value::as_str) == Some(info.version.as_str()))
+        })
     else {
         return Extras::default();
     };
@@ -50,28 +56,48 @@ pub fn resource_extras(state: &State, info: &ResourceInfo) -> Extras {
             g("labelSelectorPath"),
         )
     });
-    Extras { columns, scale_paths }
+    Extras {
+        columns,
+        scale_paths,
+    }
 }
 
 /// Served resources of one CRD.
 pub fn crd_resources(crd: &Value) -> Vec<ResourceInfo> {
-    let s = |p: &str| crd.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+    let s = |p: &str| {
+        crd.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     let strs = |p: &str| -> Vec<String> {
         crd.pointer(p)
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let established = crd
         .pointer("/status/conditions")
         .and_then(Value::as_array)
-        .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Established" && c["status"] == "True"));
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c["type"] == "Established" && c["status"] == "True")
+        });
     if !established || crd.pointer("/metadata/deletionTimestamp").is_some() {
         return Vec::new();
     }
     let kind = s("/spec/names/kind");
     let mut out = Vec::new();
-    for v in crd.pointer("/spec/versions").and_then(Value::as_array).into_iter().flatten() {
+    for v in crd
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if v.get("served").and_then(Value::as_bool) != Some(true) {
             continue;
         }
@@ -84,21 +110,40 @@ pub fn crd_resources(crd: &Value) -> Vec<ResourceInfo> {
         }
         out.push(ResourceInfo {
             group: s("/spec/group"),
-            version: v.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
+            version: v
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
             resource: s("/spec/names/plural"),
             singular: {
                 let sg = s("/spec/names/singular");
-                if sg.is_empty() { kind.to_lowercase() } else { sg }
+                if sg.is_empty() {
+                    kind.to_lowercase()
+                } else {
+                    sg
+                }
             },
             kind: kind.clone(),
             list_kind: {
                 let lk = s("/spec/names/listKind");
-                if lk.is_empty() { format!("{kind}List") } else { lk }
+                if lk.is_empty() {
+                    format!("{kind}List")
+                } else {
+                    lk
+                }
             },
-            scope: if s("/spec/scope") == "Cluster" { Scope::Cluster } else { Scope::Namespaced },
+            scope: if s("/spec/scope") == "Cluster" {
+                Scope::Cluster
+            } else {
+                Scope::Namespaced
+            },
             short_names: strs("/spec/names/shortNames"),
             categories: strs("/spec/names/categories"),
-            verbs: kubehci_api::registry::ALL_VERBS.iter().map(|v| v.to_string()).collect(),
+            verbs: kubehci_api::registry::ALL_VERBS
+                .iter()
+                .map(|v| v.to_string())
+                .collect(),
             subresources: subs,
             preferred: v.get("storage").and_then(Value::as_bool) == Some(true),
         });
@@ -112,7 +157,29 @@ pub fn rebuild(state: &State, crds: Vec<Value>) {
     for crd in &crds {
         all.extend(crd_resources(crd));
     }
+    let mut schemas = std::collections::HashMap::new();
+    for r in all.iter().filter(|r| !crate::rest::filter::is_builtin(r)) {
+        let Some(crd) = crds.iter().find(|c| {
+            c.pointer("/spec/group").and_then(Value::as_str) == Some(r.group.as_str())
+                && c.pointer("/spec/names/plural").and_then(Value::as_str)
+                    == Some(r.resource.as_str())
+        }) else {
+            continue;
+        };
+        match kubehci_crd::CrdSchema::for_version(crd, &r.version) {
+            Ok(s) => {
+                schemas.insert(
+                    (r.group.clone(), r.version.clone(), r.resource.clone()),
+                    std::sync::Arc::new(s),
+                );
+            }
+            Err(e) => {
+                tracing::warn!(group = %r.group, resource = %r.resource, error = %e, "CRD schema does not compile")
+            }
+        }
+    }
     state.catalog.replace(Catalog::new(all));
+    *state.crd_schemas.write() = schemas;
     *state.crds.write() = crds;
     crate::schemas::rebuild(state);
 }

@@ -11,15 +11,40 @@ fn subresource_shape(r: &ResourceInfo, sub: &str) -> (String, String, String, Ve
     let same = (r.group.clone(), r.version.clone(), r.kind.clone());
     let (g, v, k, verbs): (String, String, String, Vec<&str>) = match sub {
         "status" => (same.0, same.1, same.2, vec!["get", "patch", "update"]),
-        "scale" => ("autoscaling".into(), "v1".into(), "Scale".into(), vec!["get", "patch", "update"]),
+        "scale" => (
+            "autoscaling".into(),
+            "v1".into(),
+            "Scale".into(),
+            vec!["get", "patch", "update"],
+        ),
         "binding" => (String::new(), "v1".into(), "Binding".into(), vec!["create"]),
-        "eviction" => ("policy".into(), "v1".into(), "Eviction".into(), vec!["create"]),
+        "eviction" => (
+            "policy".into(),
+            "v1".into(),
+            "Eviction".into(),
+            vec!["create"],
+        ),
         "log" => (String::new(), "v1".into(), "Pod".into(), vec!["get"]),
-        "exec" | "attach" | "portforward" => (String::new(), "v1".into(), format!("Pod{}Options", capitalize(sub)), vec!["create", "get"]),
-        "proxy" => (String::new(), "v1".into(), format!("{}ProxyOptions", r.kind), vec!["create", "delete", "get", "patch", "update"]),
+        "exec" | "attach" | "portforward" => (
+            String::new(),
+            "v1".into(),
+            format!("Pod{}Options", capitalize(sub)),
+            vec!["create", "get"],
+        ),
+        "proxy" => (
+            String::new(),
+            "v1".into(),
+            format!("{}ProxyOptions", r.kind),
+            vec!["create", "delete", "get", "patch", "update"],
+        ),
         "ephemeralcontainers" => (same.0, same.1, same.2, vec!["get", "patch", "update"]),
         "finalize" => (same.0, same.1, same.2, vec!["update"]),
-        "token" => ("authentication.k8s.io".into(), "v1".into(), "TokenRequest".into(), vec!["create"]),
+        "token" => (
+            "authentication.k8s.io".into(),
+            "v1".into(),
+            "TokenRequest".into(),
+            vec!["create"],
+        ),
         "approval" => (same.0, same.1, same.2, vec!["get", "patch", "update"]),
         _ => (same.0, same.1, same.2, vec!["get"]),
     };
@@ -45,14 +70,21 @@ pub fn api_versions(server_address: &str) -> Value {
 }
 
 fn group_object(group: &str, versions: &[String]) -> Value {
-    let vs: Vec<Value> = versions.iter().map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v})).collect();
+    let vs: Vec<Value> = versions
+        .iter()
+        .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
+        .collect();
     let preferred = vs.first().cloned().unwrap_or_else(|| json!({}));
     json!({"name": group, "versions": vs, "preferredVersion": preferred})
 }
 
 /// `/apis`
 pub fn api_group_list(cat: &Catalog) -> Value {
-    let groups: Vec<Value> = cat.groups().iter().map(|(g, vs)| group_object(g, vs)).collect();
+    let groups: Vec<Value> = cat
+        .groups()
+        .iter()
+        .map(|(g, vs)| group_object(g, vs))
+        .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
@@ -71,7 +103,11 @@ pub fn api_resource_list(cat: &Catalog, group: &str, version: &str) -> Option<Va
         return None;
     }
     let mut resources = Vec::new();
-    for r in cat.all().iter().filter(|r| r.group == group && r.version == version) {
+    for r in cat
+        .all()
+        .iter()
+        .filter(|r| r.group == group && r.version == version)
+    {
         let mut e = json!({
             "name": r.resource,
             "singularName": r.singular,
@@ -146,7 +182,12 @@ fn discovery_group(cat: &Catalog, group: &str, versions: &[String]) -> Value {
     let vs: Vec<Value> = versions
         .iter()
         .map(|v| {
-            let rs: Vec<Value> = cat.all().iter().filter(|r| r.group == group && &r.version == v).map(discovery_resource).collect();
+            let rs: Vec<Value> = cat
+                .all()
+                .iter()
+                .filter(|r| r.group == group && &r.version == v)
+                .map(discovery_resource)
+                .collect();
             json!({"version": v, "resources": rs, "freshness": "Current"})
         })
         .collect();
@@ -158,7 +199,10 @@ pub fn aggregated(cat: &Catalog, legacy: bool, version: &str) -> Value {
     let items: Vec<Value> = if legacy {
         vec![discovery_group(cat, "", &["v1".to_string()])]
     } else {
-        cat.groups().iter().map(|(g, vs)| discovery_group(cat, g, vs)).collect()
+        cat.groups()
+            .iter()
+            .map(|(g, vs)| discovery_group(cat, g, vs))
+            .collect()
     };
     json!({"kind": "APIGroupDiscoveryList", "apiVersion": format!("apidiscovery.k8s.io/{version}"), "metadata": {}, "items": items})
 }

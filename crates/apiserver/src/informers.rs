@@ -19,9 +19,17 @@ fn rbac_key(key: &str) -> Option<(RbacKind, String, String)> {
     let parts: Vec<&str> = rest.split('/').collect();
     match parts.as_slice() {
         ["clusterroles", name] => Some((RbacKind::ClusterRole, String::new(), (*name).to_string())),
-        ["clusterrolebindings", name] => Some((RbacKind::ClusterRoleBinding, String::new(), (*name).to_string())),
+        ["clusterrolebindings", name] => Some((
+            RbacKind::ClusterRoleBinding,
+            String::new(),
+            (*name).to_string(),
+        )),
         ["roles", ns, name] => Some((RbacKind::Role, (*ns).to_string(), (*name).to_string())),
-        ["rolebindings", ns, name] => Some((RbacKind::RoleBinding, (*ns).to_string(), (*name).to_string())),
+        ["rolebindings", ns, name] => Some((
+            RbacKind::RoleBinding,
+            (*ns).to_string(),
+            (*name).to_string(),
+        )),
         _ => None,
     }
 }
@@ -37,14 +45,22 @@ pub async fn load_rbac(state: &State) -> Result<i64, kubehci_store::StoreError> 
             Some((k, ns, name, serde_json::from_slice(&kv.value).ok()?))
         })
         .collect();
-    state.rbac.replace_all(parsed.iter().map(|(k, ns, n, v)| (*k, ns.as_str(), n.as_str(), v)));
+    state.rbac.replace_all(
+        parsed
+            .iter()
+            .map(|(k, ns, n, v)| (*k, ns.as_str(), n.as_str(), v)),
+    );
     Ok(page.revision)
 }
 
 /// Loads CRDs once; returns the revision to watch from.
 pub async fn load_crds(state: &State) -> Result<i64, kubehci_store::StoreError> {
     let page = state.backend.list(CRD_PREFIX, None, None, None).await?;
-    let crds = page.items.iter().filter_map(|kv| serde_json::from_slice(&kv.value).ok()).collect();
+    let crds = page
+        .items
+        .iter()
+        .filter_map(|kv| serde_json::from_slice(&kv.value).ok())
+        .collect();
     crate::crds::rebuild(state, crds);
     Ok(page.revision)
 }
@@ -60,7 +76,10 @@ pub fn spawn(state: Arc<State>, rbac_rev: i64, crd_rev: i64) {
                     rev = ev.revision();
                     match &ev {
                         Event::Put { kv, .. } => {
-                            if let (Some((k, ns, name)), Ok(v)) = (rbac_key(&kv.key), serde_json::from_slice::<Value>(&kv.value)) {
+                            if let (Some((k, ns, name)), Ok(v)) = (
+                                rbac_key(&kv.key),
+                                serde_json::from_slice::<Value>(&kv.value),
+                            ) {
                                 s.rbac.upsert(k, &ns, &name, &v);
                             }
                         }

@@ -12,7 +12,6 @@ pub mod informers;
 pub mod negotiate;
 pub mod nonresource;
 pub mod objects;
-pub mod openapi;
 pub mod query;
 pub mod request_info;
 pub mod respond;

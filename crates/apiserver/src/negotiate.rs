@@ -44,7 +44,10 @@ fn parse_accept(accept: &str) -> Vec<MediaRange<'_>> {
         .map(|part| {
             let mut it = part.split(';').map(str::trim);
             let mime = it.next().unwrap_or("");
-            let params = it.filter_map(|p| p.split_once('=')).map(|(k, v)| (k.trim(), v.trim())).collect();
+            let params = it
+                .filter_map(|p| p.split_once('='))
+                .map(|(k, v)| (k.trim(), v.trim()))
+                .collect();
             MediaRange { mime, params }
         })
         .collect()
@@ -73,33 +76,45 @@ pub fn negotiate(accept: Option<&str>) -> Result<Negotiated, ApiError> {
                 }
                 return Ok(n);
             }
-            (Some("Table"), Some("meta.k8s.io"), Some(v @ ("v1" | "v1beta1"))) if format == Format::Json => {
+            (Some("Table"), Some("meta.k8s.io"), Some(v @ ("v1" | "v1beta1")))
+                if format == Format::Json =>
+            {
                 return Ok(Negotiated {
-                    render: Render::Table { v1beta1: v == "v1beta1" },
+                    render: Render::Table {
+                        v1beta1: v == "v1beta1",
+                    },
                     format,
                     discovery_v2: None,
                     content_type: format!("application/json;as=Table;v={v};g=meta.k8s.io"),
                 });
             }
-            (Some(as_ @ ("PartialObjectMetadata" | "PartialObjectMetadataList")), Some("meta.k8s.io"), Some(v @ ("v1" | "v1beta1")))
-                if format == Format::Json =>
-            {
+            (
+                Some(as_ @ ("PartialObjectMetadata" | "PartialObjectMetadataList")),
+                Some("meta.k8s.io"),
+                Some(v @ ("v1" | "v1beta1")),
+            ) if format == Format::Json => {
                 return Ok(Negotiated {
-                    render: Render::PartialMetadata { v1beta1: v == "v1beta1" },
+                    render: Render::PartialMetadata {
+                        v1beta1: v == "v1beta1",
+                    },
                     format,
                     discovery_v2: None,
                     content_type: format!("application/json;as={as_};v={v};g=meta.k8s.io"),
                 });
             }
-            (Some("APIGroupDiscoveryList"), Some("apidiscovery.k8s.io"), Some(v @ ("v2" | "v2beta1")))
-                if format == Format::Json =>
-            {
+            (
+                Some("APIGroupDiscoveryList"),
+                Some("apidiscovery.k8s.io"),
+                Some(v @ ("v2" | "v2beta1")),
+            ) if format == Format::Json => {
                 let v: &'static str = if v == "v2" { "v2" } else { "v2beta1" };
                 return Ok(Negotiated {
                     render: Render::Object,
                     format,
                     discovery_v2: Some(v),
-                    content_type: format!("application/json;g=apidiscovery.k8s.io;v={v};as=APIGroupDiscoveryList"),
+                    content_type: format!(
+                        "application/json;g=apidiscovery.k8s.io;v={v};as=APIGroupDiscoveryList"
+                    ),
                 });
             }
             _ => continue,
@@ -111,7 +126,10 @@ pub fn negotiate(accept: Option<&str>) -> Result<Negotiated, ApiError> {
 }
 
 fn json_plain() -> Negotiated {
-    Negotiated { content_type: "application/json".into(), ..Default::default() }
+    Negotiated {
+        content_type: "application/json".into(),
+        ..Default::default()
+    }
 }
 
 /// Body formats of writes.
@@ -134,7 +152,9 @@ pub fn body_type(content_type: Option<&str>) -> Result<BodyType, ApiError> {
         "application/json-patch+json" => BodyType::JsonPatch,
         "application/merge-patch+json" => BodyType::MergePatch,
         "application/strategic-merge-patch+json" => BodyType::StrategicMergePatch,
-        "application/apply-patch+yaml" | "application/apply-patch+cbor" if mime.ends_with("yaml") => {
+        "application/apply-patch+yaml" | "application/apply-patch+cbor"
+            if mime.ends_with("yaml") =>
+        {
             BodyType::ApplyPatch
         }
         _ => return Err(ApiError::unsupported_media_type(ct)),
@@ -165,7 +185,8 @@ pub fn yaml_to_value(bytes: &[u8]) -> Result<Value, ApiError> {
     check_depth(bytes)?;
     let y: serde_yaml::Value = serde_yaml::from_slice(bytes)
         .map_err(|e| ApiError::bad_request(format!("error converting YAML to JSON: yaml: {e}")))?;
-    serde_json::to_value(y).map_err(|e| ApiError::bad_request(format!("error converting YAML to JSON: {e}")))
+    serde_json::to_value(y)
+        .map_err(|e| ApiError::bad_request(format!("error converting YAML to JSON: {e}")))
 }
 
 /// Rejects bodies nested deeper than `MAX_DEPTH` before a recursive parser sees them.
@@ -211,9 +232,15 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(n.render, Render::Table { v1beta1: false });
-        let d = negotiate(Some("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json")).unwrap();
+        let d = negotiate(Some(
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
+        ))
+        .unwrap();
         assert_eq!(d.discovery_v2, Some("v2"));
-        assert_eq!(d.content_type, "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+        assert_eq!(
+            d.content_type,
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+        );
         let p = negotiate(Some("application/vnd.kubernetes.protobuf, */*")).unwrap();
         assert_eq!(p.format, Format::Json);
         assert!(negotiate(Some("text/html")).is_err());

@@ -32,31 +32,45 @@ pub fn version_info() -> serde_json::Value {
 
 pub async fn serve(state: &State, req: &Request<Incoming>, info: &RequestInfo) -> Resp {
     let path = info.path.trim_end_matches('/');
-    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
     match path {
         "/healthz" | "/livez" => return respond::text(200, "ok"),
         "/readyz" => {
             return if state.ready.load(std::sync::atomic::Ordering::Acquire) {
                 respond::text(200, "ok")
             } else {
-                respond::text(500, "[-]poststarthook/kubehci-bootstrap failed: not finished\nreadyz check failed")
+                respond::text(
+                    500,
+                    "[-]poststarthook/kubehci-bootstrap failed: not finished\nreadyz check failed",
+                )
             };
         }
         "/version" => return respond::json(200, &version_info()),
         "/openapi/v2" => {
-            return match state.openapi.v2_bytes() {
-                Some(b) => bytes_response("application/json", b),
-                None => respond::error(&ApiError::path_not_found()),
+            let docs = state.openapi.get();
+            return if accept.is_some_and(kubehci_schema::wants_v2_protobuf) {
+                bytes_response(kubehci_schema::OPENAPI_V2_PROTOBUF, docs.v2_protobuf())
+            } else {
+                bytes_response("application/json", docs.v2_json())
             };
         }
-        "/openapi/v3" => return bytes_response("application/json", state.openapi.v3_index_bytes()),
+        "/openapi/v3" => {
+            return bytes_response("application/json", state.openapi.get().v3_index_json());
+        }
         _ => {}
     }
     if let Some(gv) = path.strip_prefix("/openapi/v3/") {
-        return match state.openapi.v3_bytes(gv) {
-            Some(b) => {
-                let mut r = bytes_response("application/json", b);
-                r.headers_mut().insert(header::CACHE_CONTROL, http::HeaderValue::from_static("public, immutable"));
+        let docs = state.openapi.get();
+        return match docs.v3_document(gv) {
+            Some(d) => {
+                let mut r = bytes_response("application/json", d.json.clone());
+                r.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    http::HeaderValue::from_static("public, immutable"),
+                );
                 r
             }
             None => respond::error(&ApiError::path_not_found()),
@@ -76,7 +90,9 @@ pub async fn serve(state: &State, req: &Request<Incoming>, info: &RequestInfo) -
             Some(v) => Some(discovery::aggregated(&cat, false, v)),
             None => Some(discovery::api_group_list(&cat)),
         },
-        (_, "api") if info.group.is_empty() => discovery::api_resource_list(&cat, "", &info.version),
+        (_, "api") if info.group.is_empty() => {
+            discovery::api_resource_list(&cat, "", &info.version)
+        }
         (_, "apis") if info.version.is_empty() => discovery::api_group(&cat, &info.group),
         (_, "apis") => discovery::api_resource_list(&cat, &info.group, &info.version),
         _ => None,
@@ -93,8 +109,9 @@ pub async fn serve(state: &State, req: &Request<Incoming>, info: &RequestInfo) -
     }
 }
 
-fn bytes_response(ct: &'static str, body: bytes::Bytes) -> Resp {
-    let mut r = http::Response::new(axum::body::Body::from(body));
-    r.headers_mut().insert(header::CONTENT_TYPE, http::HeaderValue::from_static(ct));
+fn bytes_response(ct: &'static str, body: std::sync::Arc<[u8]>) -> Resp {
+    let mut r = http::Response::new(axum::body::Body::from(bytes::Bytes::from_owner(body)));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, http::HeaderValue::from_static(ct));
     r
 }

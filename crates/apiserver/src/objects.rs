@@ -7,7 +7,11 @@ use serde_json::Value;
 
 /// `/registry/<group|core>/<resource>/` - every object of a resource, all namespaces.
 pub fn resource_prefix(info: &ResourceInfo) -> String {
-    let group = if info.group.is_empty() { "core" } else { &info.group };
+    let group = if info.group.is_empty() {
+        "core"
+    } else {
+        &info.group
+    };
     format!("/registry/{group}/{}/", info.resource)
 }
 
@@ -45,7 +49,8 @@ pub fn decode(kv: &KeyValue) -> Result<Value, ApiError> {
 }
 
 pub fn set_resource_version(obj: &mut Value, rev: i64) {
-    kubehci_api::meta::metadata_mut(obj).insert("resourceVersion".into(), Value::String(rev.to_string()));
+    kubehci_api::meta::metadata_mut(obj)
+        .insert("resourceVersion".into(), Value::String(rev.to_string()));
 }
 
 /// Maps store errors that reach a handler unexpectedly to a Status.
@@ -55,9 +60,12 @@ pub fn store_error(info: &ResourceInfo, name: &str, err: StoreError) -> ApiError
         StoreError::AlreadyExists(_) => ApiError::already_exists(&gr, name),
         StoreError::NotFound(_) => ApiError::not_found(&gr, name),
         StoreError::Conflict { .. } => ApiError::conflict_modified(&gr, name),
-        StoreError::Compacted { requested, compacted } => {
-            ApiError::expired(format!("too old resource version: {requested} ({compacted})"))
-        }
+        StoreError::Compacted {
+            requested,
+            compacted,
+        } => ApiError::expired(format!(
+            "too old resource version: {requested} ({compacted})"
+        )),
         StoreError::FutureRevision { requested, current } => ApiError::new(
             504,
             "Timeout",

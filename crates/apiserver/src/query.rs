@@ -32,12 +32,18 @@ fn parse_bool(key: &str, v: &str) -> Result<bool, ApiError> {
     match v {
         "" | "true" | "1" | "True" | "TRUE" | "t" => Ok(true),
         "false" | "0" | "False" | "FALSE" | "f" => Ok(false),
-        _ => Err(ApiError::bad_request(format!("invalid value for {key}: {v:?}: must be a boolean"))),
+        _ => Err(ApiError::bad_request(format!(
+            "invalid value for {key}: {v:?}: must be a boolean"
+        ))),
     }
 }
 
 fn parse_num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, ApiError> {
-    v.parse::<T>().map_err(|_| ApiError::bad_request(format!("invalid value for {key}: {v:?}: must be an integer")))
+    v.parse::<T>().map_err(|_| {
+        ApiError::bad_request(format!(
+            "invalid value for {key}: {v:?}: must be an integer"
+        ))
+    })
 }
 
 impl Query {
@@ -53,7 +59,11 @@ impl Query {
                 "fieldSelector" => q.field_selector = v.clone(),
                 "limit" => {
                     let n: i64 = parse_num(k, v)?;
-                    q.limit = if n > 0 { Some(usize::try_from(n).unwrap_or(usize::MAX)) } else { None };
+                    q.limit = if n > 0 {
+                        Some(usize::try_from(n).unwrap_or(usize::MAX))
+                    } else {
+                        None
+                    };
                 }
                 "continue" => q.continue_token = v.clone(),
                 "resourceVersion" => q.resource_version = v.clone(),
@@ -91,7 +101,10 @@ impl Query {
     }
 
     pub fn raw_value(&self, key: &str) -> Option<&str> {
-        self.raw.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.raw
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -101,7 +114,10 @@ mod tests {
 
     #[test]
     fn parses_and_rejects() {
-        let q = Query::parse(Some("watch=1&labelSelector=app%3Dweb&limit=500&fieldValidation=Strict")).unwrap();
+        let q = Query::parse(Some(
+            "watch=1&labelSelector=app%3Dweb&limit=500&fieldValidation=Strict",
+        ))
+        .unwrap();
         assert!(q.watch);
         assert_eq!(q.label_selector, "app=web");
         assert_eq!(q.limit, Some(500));

@@ -31,8 +31,14 @@ pub fn parse(method: &Method, path: &str, watch_param: bool) -> RequestInfo {
         verb: method.as_str().to_lowercase(),
         ..Default::default()
     };
-    let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
-    let Some(first) = segs.first() else { return info };
+    let segs: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let Some(first) = segs.first() else {
+        return info;
+    };
     if *first != "api" && *first != "apis" {
         return info;
     }
@@ -108,19 +114,44 @@ mod tests {
     #[test]
     fn parses_upstream_shapes() {
         let i = parse(&Method::GET, "/api/v1/namespaces/default/pods", false);
-        assert_eq!((i.verb.as_str(), i.namespace.as_str(), i.resource.as_str()), ("list", "default", "pods"));
+        assert_eq!(
+            (i.verb.as_str(), i.namespace.as_str(), i.resource.as_str()),
+            ("list", "default", "pods")
+        );
         let i = parse(&Method::GET, "/api/v1/namespaces/default/pods", true);
         assert_eq!(i.verb, "watch");
         let i = parse(&Method::GET, "/api/v1/namespaces/default", false);
-        assert_eq!((i.verb.as_str(), i.resource.as_str(), i.name.as_str(), i.namespace.as_str()), ("get", "namespaces", "default", "default"));
-        let i = parse(&Method::PUT, "/apis/apps/v1/namespaces/a/deployments/web/scale", false);
-        assert_eq!((i.group.as_str(), i.subresource.as_str(), i.verb.as_str()), ("apps", "scale", "update"));
-        let i = parse(&Method::DELETE, "/apis/apps/v1/namespaces/a/deployments", false);
+        assert_eq!(
+            (
+                i.verb.as_str(),
+                i.resource.as_str(),
+                i.name.as_str(),
+                i.namespace.as_str()
+            ),
+            ("get", "namespaces", "default", "default")
+        );
+        let i = parse(
+            &Method::PUT,
+            "/apis/apps/v1/namespaces/a/deployments/web/scale",
+            false,
+        );
+        assert_eq!(
+            (i.group.as_str(), i.subresource.as_str(), i.verb.as_str()),
+            ("apps", "scale", "update")
+        );
+        let i = parse(
+            &Method::DELETE,
+            "/apis/apps/v1/namespaces/a/deployments",
+            false,
+        );
         assert_eq!(i.verb, "deletecollection");
         let i = parse(&Method::GET, "/api/v1/watch/namespaces/a/pods/x", false);
         assert_eq!((i.verb.as_str(), i.name.as_str()), ("watch", "x"));
         let i = parse(&Method::PUT, "/api/v1/namespaces/a/finalize", false);
-        assert_eq!((i.resource.as_str(), i.name.as_str(), i.subresource.as_str()), ("namespaces", "a", "finalize"));
+        assert_eq!(
+            (i.resource.as_str(), i.name.as_str(), i.subresource.as_str()),
+            ("namespaces", "a", "finalize")
+        );
         let i = parse(&Method::GET, "/healthz", false);
         assert!(!i.is_resource_request);
         let i = parse(&Method::GET, "/apis/apps/v1", false);

@@ -21,7 +21,9 @@ fn build(code: u16, content_type: &str, body: Vec<u8>) -> Resp {
 /// Serialises `obj` as the client negotiated (JSON or YAML).
 pub fn object(code: u16, obj: &Value, neg: &Negotiated, pretty: bool) -> Resp {
     let body = match neg.format {
-        Format::Yaml => serde_yaml::to_string(obj).map(String::into_bytes).unwrap_or_default(),
+        Format::Yaml => serde_yaml::to_string(obj)
+            .map(String::into_bytes)
+            .unwrap_or_default(),
         Format::Json if pretty => serde_json::to_vec_pretty(obj).unwrap_or_default(),
         Format::Json => serde_json::to_vec(obj).unwrap_or_default(),
     };
@@ -30,12 +32,19 @@ pub fn object(code: u16, obj: &Value, neg: &Negotiated, pretty: bool) -> Resp {
 
 /// Plain JSON.
 pub fn json(code: u16, obj: &Value) -> Resp {
-    build(code, "application/json", serde_json::to_vec(obj).unwrap_or_default())
+    build(
+        code,
+        "application/json",
+        serde_json::to_vec(obj).unwrap_or_default(),
+    )
 }
 
 pub fn text(code: u16, body: &str) -> Resp {
     let mut r = build(code, "text/plain; charset=utf-8", body.as_bytes().to_vec());
-    r.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    r.headers_mut().insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     r
 }
 
@@ -43,7 +52,10 @@ pub fn text(code: u16, body: &str) -> Resp {
 pub fn error(err: &ApiError) -> Resp {
     let mut r = json(err.code, &err.to_status());
     if err.code == 401 {
-        r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"kubernetes-master\""));
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"kubernetes-master\""),
+        );
     }
     r
 }

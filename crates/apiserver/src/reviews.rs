@@ -11,18 +11,30 @@ use crate::rest::Ctx;
 use crate::state::State;
 
 pub fn is_review(info: &ResourceInfo) -> bool {
-    matches!(info.group.as_str(), "authorization.k8s.io" | "authentication.k8s.io")
+    matches!(
+        info.group.as_str(),
+        "authorization.k8s.io" | "authentication.k8s.io"
+    )
 }
 
 fn attrs_from_spec(spec: &Value) -> Attributes {
     if let Some(r) = spec.get("resourceAttributes") {
         let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-        let mut a = Attributes::resource(&s("verb"), &s("group"), &s("resource"), &s("namespace"), &s("name"));
+        let mut a = Attributes::resource(
+            &s("verb"),
+            &s("group"),
+            &s("resource"),
+            &s("namespace"),
+            &s("name"),
+        );
         a.subresource = s("subresource");
         a.api_version = s("version");
         a
     } else {
-        let n = spec.get("nonResourceAttributes").cloned().unwrap_or_default();
+        let n = spec
+            .get("nonResourceAttributes")
+            .cloned()
+            .unwrap_or_default();
         let s = |k: &str| n.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         Attributes::non_resource(&s("verb"), &s("path"))
     }
@@ -33,23 +45,45 @@ fn user_from_spec(spec: &Value) -> UserInfo {
     u.groups = spec
         .get("groups")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|g| g.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|g| g.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
-    u.uid = spec.get("uid").and_then(Value::as_str).unwrap_or("").to_string();
+    u.uid = spec
+        .get("uid")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     u
 }
 
 pub async fn serve(state: &State, ctx: &Ctx, body: &[u8]) -> Result<(u16, Value), ApiError> {
-    let mut obj = decode_object(body, ctx.content_type.as_deref().is_some_and(|c| c.contains("yaml")))?;
+    let mut obj = decode_object(
+        body,
+        ctx.content_type
+            .as_deref()
+            .is_some_and(|c| c.contains("yaml")),
+    )?;
     crate::rest::write::check_type(&ctx.resource, &obj)?;
     let spec = obj.get("spec").cloned().unwrap_or_else(|| json!({}));
     let status = match ctx.resource.resource.as_str() {
-        "selfsubjectaccessreviews" => state.rbac.authorize(&ctx.user, &attrs_from_spec(&spec)).to_review_status(),
-        "subjectaccessreviews" => state.rbac.authorize(&user_from_spec(&spec), &attrs_from_spec(&spec)).to_review_status(),
+        "selfsubjectaccessreviews" => state
+            .rbac
+            .authorize(&ctx.user, &attrs_from_spec(&spec))
+            .to_review_status(),
+        "subjectaccessreviews" => state
+            .rbac
+            .authorize(&user_from_spec(&spec), &attrs_from_spec(&spec))
+            .to_review_status(),
         "localsubjectaccessreviews" => {
             let mut a = attrs_from_spec(&spec);
             a.namespace = ctx.info.namespace.clone();
-            state.rbac.authorize(&user_from_spec(&spec), &a).to_review_status()
+            state
+                .rbac
+                .authorize(&user_from_spec(&spec), &a)
+                .to_review_status()
         }
         "selfsubjectrulesreviews" => {
             let ns = spec.get("namespace").and_then(Value::as_str).unwrap_or("");
@@ -59,7 +93,9 @@ pub async fn serve(state: &State, ctx: &Ctx, body: &[u8]) -> Result<(u16, Value)
         "tokenreviews" => {
             let token = spec.get("token").and_then(Value::as_str).unwrap_or("");
             match state.authn.tokens.authenticate_token(token) {
-                Some(u) => json!({"authenticated": true, "user": u.with_authenticated_group().to_json()}),
+                Some(u) => {
+                    json!({"authenticated": true, "user": u.with_authenticated_group().to_json()})
+                }
                 None => json!({"authenticated": false, "error": "invalid bearer token"}),
             }
         }

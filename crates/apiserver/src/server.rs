@@ -22,8 +22,10 @@ use crate::state::SharedState;
 
 /// Paths anonymous clients may read.
 fn is_public(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/livez" | "/version" | "/version/")
-        || path.starts_with("/healthz/")
+    matches!(
+        path,
+        "/healthz" | "/readyz" | "/livez" | "/version" | "/version/"
+    ) || path.starts_with("/healthz/")
         || path.starts_with("/readyz/")
         || path.starts_with("/livez/")
 }
@@ -50,24 +52,45 @@ pub async fn serve(state: SharedState, listener: TcpListener, acceptor: TlsAccep
                     return;
                 }
             };
-            let cert = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| c.as_ref().to_vec());
+            let cert = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .map(|c| c.as_ref().to_vec());
             let cert = Arc::new(cert);
             let svc = hyper::service::service_fn(move |req| {
                 let state = state.clone();
                 let cert = cert.clone();
-                async move { Ok::<_, std::convert::Infallible>(handle(state, cert.as_deref(), peer, req).await) }
+                async move {
+                    Ok::<_, std::convert::Infallible>(
+                        handle(state, cert.as_deref(), peer, req).await,
+                    )
+                }
             });
             let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            if let Err(e) = builder.serve_connection_with_upgrades(TokioIo::new(tls), svc).await {
+            if let Err(e) = builder
+                .serve_connection_with_upgrades(TokioIo::new(tls), svc)
+                .await
+            {
                 tracing::debug!(%peer, error = %e, "connection ended with error");
             }
         });
     }
 }
 
-async fn handle(state: SharedState, cert: Option<&[u8]>, _peer: SocketAddr, req: Request<Incoming>) -> Resp {
+async fn handle(
+    state: SharedState,
+    cert: Option<&[u8]>,
+    _peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Resp {
     let path = req.uri().path().to_string();
-    let auth_header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let auth_header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let user = match state.authn.authenticate(cert, auth_header.as_deref()) {
         Ok(u) => u,
         Err(_) => return respond::error(&ApiError::unauthorized()),
@@ -78,16 +101,22 @@ async fn handle(state: SharedState, cert: Option<&[u8]>, _peer: SocketAddr, req:
     }
     // Impersonation, checked as the requester.
     let imp_headers = ImpersonationHeaders::from_headers(
-        req.headers().iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))),
+        req.headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))),
     );
     let user = if imp_headers.is_empty() {
         user
     } else {
-        match kubehci_auth::impersonate::impersonate(&user, &imp_headers, |u, a| state.rbac.authorize(u, a)) {
+        match kubehci_auth::impersonate::impersonate(&user, &imp_headers, |u, a| {
+            state.rbac.authorize(u, a)
+        }) {
             Ok(Some(u)) => u,
             Ok(None) => user,
             Err(ImpersonationError::Forbidden(e)) => return respond::error(&e),
-            Err(ImpersonationError::WithoutUser(m)) => return respond::error(&ApiError::bad_request(m)),
+            Err(ImpersonationError::WithoutUser(m)) => {
+                return respond::error(&ApiError::bad_request(m));
+            }
         }
     };
     let query = match Query::parse(req.uri().query()) {
@@ -100,33 +129,59 @@ async fn handle(state: SharedState, cert: Option<&[u8]>, _peer: SocketAddr, req:
         let attrs = attributes(&info);
         let decision = state.rbac.authorize(&user, &attrs);
         if !decision.allowed {
-            return respond::error(&kubehci_auth::forbidden_error(&user.name, &attrs, &decision.reason));
+            return respond::error(&kubehci_auth::forbidden_error(
+                &user.name,
+                &attrs,
+                &decision.reason,
+            ));
         }
     }
     if !info.is_resource_request {
         return crate::nonresource::serve(&state, &req, &info).await;
     }
     let catalog = state.catalog.snapshot();
-    let Some(resource) = catalog.lookup(&info.group, &info.version, &info.resource).cloned() else {
+    let Some(resource) = catalog
+        .lookup(&info.group, &info.version, &info.resource)
+        .cloned()
+    else {
         return respond::error(&ApiError::path_not_found());
     };
-    let neg = match negotiate(req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok())) {
+    let neg = match negotiate(
+        req.headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok()),
+    ) {
         Ok(n) => n,
         Err(e) => return respond::error(&e),
     };
-    if resource.namespaced() && info.namespace.is_empty() && !matches!(info.verb.as_str(), "list" | "watch" | "deletecollection") {
+    if resource.namespaced()
+        && info.namespace.is_empty()
+        && !matches!(info.verb.as_str(), "list" | "watch" | "deletecollection")
+    {
         // Writes and gets of namespaced objects need a namespace in the URL.
         if info.verb != "create" || !crate::reviews::is_review(&resource) {
             return respond::error(&ApiError::path_not_found());
         }
     }
-    let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let max = state.config.max_body_bytes;
     let body = if matches!(*req.method(), Method::GET | Method::HEAD) {
         bytes::Bytes::new()
     } else {
-        match http_body_util::Limited::new(req.into_body(), max).collect().await {
+        match http_body_util::Limited::new(req.into_body(), max)
+            .collect()
+            .await
+        {
             Ok(c) => c.to_bytes(),
             Err(_) => {
                 return respond::error(&ApiError::request_entity_too_large(format!(
@@ -154,7 +209,13 @@ async fn handle(state: SharedState, cert: Option<&[u8]>, _peer: SocketAddr, req:
 
 fn attributes(info: &RequestInfo) -> Attributes {
     if info.is_resource_request {
-        let mut a = Attributes::resource(&info.verb, &info.group, &info.resource, &info.namespace, &info.name);
+        let mut a = Attributes::resource(
+            &info.verb,
+            &info.group,
+            &info.resource,
+            &info.namespace,
+            &info.name,
+        );
         a.subresource = info.subresource.clone();
         a.api_version = info.version.clone();
         a

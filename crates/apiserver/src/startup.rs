@@ -20,13 +20,21 @@ use crate::state::{SharedState, State};
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("data directory {path}: {source}")]
-    DataDir { path: PathBuf, source: std::io::Error },
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("certificates: {0}")]
     Pki(#[from] kubehci_auth::AuthError),
     #[error("store: {0}")]
     Store(#[from] kubehci_store::StoreError),
-    #[error("cannot listen on {addr}: {source} (is another server using the port? pass --listen ADDR:PORT)")]
-    Listen { addr: SocketAddr, source: std::io::Error },
+    #[error(
+        "cannot listen on {addr}: {source} (is another server using the port? pass --listen ADDR:PORT)"
+    )]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("bootstrap: {0}")]
     Bootstrap(String),
 }
@@ -52,7 +60,10 @@ impl ServerHandle {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StartError + '_ {
-    move |source| StartError::DataDir { path: path.to_path_buf(), source }
+    move |source| StartError::DataDir {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Loads or creates the cluster CA in `DIR/pki`.
@@ -69,7 +80,9 @@ fn load_or_create_ca(dir: &Path) -> Result<ClusterCa, StartError> {
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| "localhost".into())
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
 }
 
 /// Starts a server on `config`; returns once it accepts connections and is ready.
@@ -77,8 +90,16 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, StartError> {
     let dir = config.data_dir.clone();
     std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
     let ca = load_or_create_ca(&dir)?;
-    let listener = TcpListener::bind(config.listen).await.map_err(|source| StartError::Listen { addr: config.listen, source })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Listen { addr: config.listen, source })?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: config.listen,
+        source,
+    })?;
     let mut config = config;
     config.listen = addr;
     let allocators = ServiceAllocators::new(config.service_cidr, config.node_port_range);
@@ -95,30 +116,48 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, StartError> {
         Arc::new(SqliteBackend::open(dir.join("state.db"))?)
     };
     let tokens_path = dir.join("tokens.csv");
-    let tokens = if tokens_path.exists() { StaticTokens::from_file(&tokens_path)? } else { StaticTokens::new() };
+    let tokens = if tokens_path.exists() {
+        StaticTokens::from_file(&tokens_path)?
+    } else {
+        StaticTokens::new()
+    };
     let state = Arc::new(State {
         backend: backend.clone(),
         catalog: CatalogHandle::new(Catalog::new(kubehci_api::builtin::builtin_resources())),
         allocators,
         authn: Authenticator::new(Arc::new(tokens)),
         rbac: RbacCache::new(),
-        openapi: crate::openapi::OpenApi::default(),
+        openapi: kubehci_schema::OpenApiCache::new(&kubehci_api::builtin::builtin_resources(), &[]),
         crds: Default::default(),
+        crd_schemas: Default::default(),
         ready: AtomicBool::new(false),
         config,
     });
-    crate::bootstrap::run(&state).await.map_err(|e| StartError::Bootstrap(e.message))?;
+    crate::bootstrap::run(&state)
+        .await
+        .map_err(|e| StartError::Bootstrap(e.message))?;
     let rbac_rev = crate::informers::load_rbac(&state).await?;
     let crd_rev = crate::informers::load_crds(&state).await?;
     crate::informers::spawn(state.clone(), rbac_rev, crd_rev);
-    kubehci_store::spawn_compactor(backend, state.config.compaction_interval, state.config.compaction_keep);
+    kubehci_store::spawn_compactor(
+        backend,
+        state.config.compaction_interval,
+        state.config.compaction_keep,
+    );
     let kubeconfig = dir.join("admin.kubeconfig");
     if !kubeconfig.exists() {
         let admin = ca.issue_client("kubernetes-admin", &["system:masters"])?;
-        let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
+        let host = if addr.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            addr.ip().to_string()
+        };
         let kc = Kubeconfig {
             cluster_name: "kubehci".into(),
-            server: format!("https://{}", SocketAddr::new(host.parse().unwrap_or(addr.ip()), addr.port())),
+            server: format!(
+                "https://{}",
+                SocketAddr::new(host.parse().unwrap_or(addr.ip()), addr.port())
+            ),
             ca_pem: ca.cert_pem().to_string(),
             user_name: "kubernetes-admin".into(),
             client: Some(admin),
@@ -132,15 +171,25 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, StartError> {
     let task = tokio::spawn(crate::server::serve(state.clone(), listener, acceptor));
     state.ready.store(true, Ordering::Release);
     tracing::info!(%addr, kubeconfig = %kubeconfig.display(), "API server ready");
-    Ok(ServerHandle { addr, kubeconfig, state, task })
+    Ok(ServerHandle {
+        addr,
+        kubeconfig,
+        state,
+        task,
+    })
 }
 
 /// Writes a file readable by its owner only.
 fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt as _;
     use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
     let tmp = path.with_extension("tmp");
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
     f.write_all(data)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)

@@ -20,9 +20,13 @@ pub struct State {
     pub allocators: ServiceAllocators,
     pub authn: Authenticator,
     pub rbac: RbacCache,
-    pub openapi: crate::openapi::OpenApi,
+    /// OpenAPI documents and the schema model of the current catalogue.
+    pub openapi: kubehci_schema::OpenApiCache,
     /// Stored CRDs (as last loaded).
     pub crds: RwLock<Vec<Value>>,
+    /// Compiled schemas of served custom resources, by (group, version, plural).
+    pub crd_schemas:
+        RwLock<std::collections::HashMap<(String, String, String), Arc<kubehci_crd::CrdSchema>>>,
     /// Set once bootstrap finished and caches are primed (`/readyz`).
     pub ready: AtomicBool,
 }

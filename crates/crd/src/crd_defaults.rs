@@ -103,7 +103,7 @@ pub fn prepare_crd_for_update(new: &mut Value, old: &Value) {
     let generation = if new.get("spec") == old.get("spec") {
         old_generation
     } else {
-        old_generation + 1
+        old_generation.saturating_add(1)
     };
     let status = old.get("status").cloned().unwrap_or_else(|| json!({}));
     if let Some(obj) = new.as_object_mut() {

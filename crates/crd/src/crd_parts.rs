@@ -11,23 +11,11 @@ use crate::names;
 use crate::path::FieldPath;
 use crate::props::Props;
 
-const COLUMN_TYPES: &[&str] = &["boolean", "date", "integer", "number", "string"];
-const COLUMN_FORMATS: &[&str] = &[
-    "byte",
-    "date",
-    "date-time",
-    "double",
-    "float",
-    "int32",
-    "int64",
-    "password",
-];
-
-fn text(v: Option<&Value>) -> String {
+pub(crate) fn text(v: Option<&Value>) -> String {
     v.and_then(Value::as_str).unwrap_or("").to_string()
 }
 
-fn non_null(v: Option<&Value>) -> Option<&Value> {
+pub(crate) fn non_null(v: Option<&Value>) -> Option<&Value> {
     v.filter(|v| !v.is_null())
 }
 
@@ -287,10 +275,13 @@ pub fn validate_version(v: &Version<'_>, path: &FieldPath) -> Vec<FieldError> {
         ));
     }
     if let Some(sub) = v.subresources {
-        errs.extend(validate_subresources(sub, &path.child("subresources")));
+        errs.extend(crate::crd_subresources::validate_subresources(
+            sub,
+            &path.child("subresources"),
+        ));
     }
     for (i, col) in v.columns.iter().enumerate() {
-        errs.extend(validate_column(
+        errs.extend(crate::crd_subresources::validate_column(
             col,
             &path.child("additionalPrinterColumns").index(i),
         ));
@@ -314,96 +305,6 @@ pub fn validate_version(v: &Version<'_>, path: &FieldPath) -> Vec<FieldError> {
                 "selectableFields may only be set when version.schema.openAPIV3Schema is not included",
             ));
         }
-    }
-    errs
-}
-
-/// `validateSimpleJSONPath`.
-pub fn simple_json_path(s: &str, path: &FieldPath) -> Option<FieldError> {
-    if s.is_empty() {
-        Some(FieldError::invalid(path.as_str(), s, "must not be empty"))
-    } else if !s.starts_with('.') {
-        Some(FieldError::invalid(
-            path.as_str(),
-            s,
-            "must be a simple json path starting with .",
-        ))
-    } else {
-        None
-    }
-}
-
-/// `ValidateCustomResourceDefinitionSubresources`.
-pub fn validate_subresources(sub: &Value, path: &FieldPath) -> Vec<FieldError> {
-    let mut errs = Vec::new();
-    let Some(scale) = non_null(sub.get("scale")) else {
-        return errs;
-    };
-    for (key, prefix, under) in [
-        (
-            "specReplicasPath",
-            ".spec.",
-            "should be a json path under .spec",
-        ),
-        (
-            "statusReplicasPath",
-            ".status.",
-            "should be a json path under .status",
-        ),
-    ] {
-        let value = text(scale.get(key));
-        let p = path.child(&format!("scale.{key}"));
-        if value.is_empty() {
-            errs.push(FieldError::required(p.as_str(), ""));
-        } else if let Some(e) = simple_json_path(&value, &p) {
-            errs.push(e);
-        } else if !value.starts_with(prefix) {
-            errs.push(FieldError::invalid(p.as_str(), value, under));
-        }
-    }
-    let selector = text(scale.get("labelSelectorPath"));
-    if !selector.is_empty() {
-        let p = path.child("scale.labelSelectorPath");
-        if let Some(e) = simple_json_path(&selector, &p) {
-            errs.push(e);
-        } else if !selector.starts_with(".spec.") && !selector.starts_with(".status.") {
-            errs.push(FieldError::invalid(
-                p.as_str(),
-                selector,
-                "should be a json path under either .spec or .status",
-            ));
-        }
-    }
-    errs
-}
-
-/// `ValidateCustomResourceColumnDefinition` (the internal field is `JSONPath`).
-pub fn validate_column(col: &Value, path: &FieldPath) -> Vec<FieldError> {
-    let mut errs = Vec::new();
-    if text(col.get("name")).is_empty() {
-        errs.push(FieldError::required(path.child("name").as_str(), ""));
-    }
-    let types = format!("must be one of {}", COLUMN_TYPES.join(","));
-    let ty = text(col.get("type"));
-    if ty.is_empty() {
-        errs.push(FieldError::required(path.child("type").as_str(), types));
-    } else if !COLUMN_TYPES.contains(&ty.as_str()) {
-        errs.push(FieldError::invalid(path.child("type").as_str(), ty, types));
-    }
-    let format = text(col.get("format"));
-    if !format.is_empty() && !COLUMN_FORMATS.contains(&format.as_str()) {
-        errs.push(FieldError::invalid(
-            path.child("format").as_str(),
-            format,
-            format!("must be one of {}", COLUMN_FORMATS.join(",")),
-        ));
-    }
-    let json_path = text(col.get("jsonPath"));
-    let p = path.child("JSONPath");
-    if json_path.is_empty() {
-        errs.push(FieldError::required(p.as_str(), ""));
-    } else if let Some(e) = simple_json_path(&json_path, &p) {
-        errs.push(e);
     }
     errs
 }

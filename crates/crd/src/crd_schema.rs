@@ -7,7 +7,8 @@ use kubehci_api::FieldError;
 use serde_json::Value;
 
 use crate::embedded::validate_embedded;
-use crate::openapi::{RegexCache, Validator, to_field_errors};
+use crate::openapi::{RegexCache, Validator};
+use crate::openapi_errors::to_field_errors;
 use crate::path::FieldPath;
 use crate::props::{MAX_SCHEMA_DEPTH, Props};
 use crate::structural::{conversion_error, validate_structural};

@@ -224,13 +224,13 @@ fn validate_spec(spec: &Spec<'_>) -> Vec<FieldError> {
         ));
     }
     if let Some(sub) = spec.top_subresources {
-        errs.extend(crd_parts::validate_subresources(
+        errs.extend(crate::crd_subresources::validate_subresources(
             sub,
             &fld.child("subresources"),
         ));
     }
     for (i, col) in spec.top_columns.iter().enumerate() {
-        errs.extend(crd_parts::validate_column(
+        errs.extend(crate::crd_subresources::validate_column(
             col,
             &fld.child("additionalPrinterColumns").index(i),
         ));

@@ -117,15 +117,14 @@ fn embedded_resource(path: &FieldPath, x: &Map<String, Value>, errs: &mut Vec<Fi
             ("apiVersion" | "kind", Value::String(s)) if s.is_empty() => {
                 errs.push(FieldError::invalid(field.as_str(), "", "must not be empty"));
             }
-            ("apiVersion", Value::String(s)) => {
-                if s.matches('/').count() > 1 {
-                    errs.push(FieldError::invalid(
-                        field.as_str(),
-                        s.clone(),
-                        format!("unexpected GroupVersion string: {s}"),
-                    ));
-                }
+            ("apiVersion", Value::String(s)) if s.matches('/').count() > 1 => {
+                errs.push(FieldError::invalid(
+                    field.as_str(),
+                    s.clone(),
+                    format!("unexpected GroupVersion string: {s}"),
+                ));
             }
+            ("apiVersion", Value::String(_)) => {}
             ("kind", Value::String(s)) => {
                 let problems = names::dns1035_label(&s.to_lowercase());
                 if !problems.is_empty() {

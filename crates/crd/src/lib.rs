@@ -16,22 +16,28 @@ mod conversion;
 mod crd_defaults;
 mod crd_parts;
 mod crd_schema;
+mod crd_subresources;
 mod crd_validate;
 mod defaulting;
 mod embedded;
 mod formats;
+mod list_map_rules;
 mod listtype;
 mod model;
 mod names;
 mod openapi;
+mod openapi_errors;
+mod openapi_scalars;
 mod path;
 mod props;
+mod props_decode;
 mod prune;
 mod scale;
 mod schema;
 mod schema_rules;
 mod selectable;
 mod structural;
+mod structural_complete;
 
 pub use crd_defaults::{
     crd_status_established, crd_status_established_at, default_crd, prepare_crd_for_create,

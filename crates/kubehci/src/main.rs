@@ -7,7 +7,11 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "kubehci", version, about = "Kubernetes on one Linux host, AKS-on-HCI style")]
+#[command(
+    name = "kubehci",
+    version,
+    about = "Kubernetes on one Linux host, AKS-on-HCI style"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,7 +37,9 @@ enum Command {
 }
 
 fn parse_port_range(s: &str) -> anyhow::Result<(u16, u16)> {
-    let (a, b) = s.split_once('-').context("--node-port-range must look like 30000-32767")?;
+    let (a, b) = s
+        .split_once('-')
+        .context("--node-port-range must look like 30000-32767")?;
     let (a, b): (u16, u16) = (a.trim().parse()?, b.trim().parse()?);
     anyhow::ensure!(a <= b, "--node-port-range: {a} is above {b}");
     Ok((a, b))
@@ -47,9 +53,16 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match cli.command {
-        Command::Server { data_dir, listen, service_cidr, node_port_range } => rt.block_on(async move {
+        Command::Server {
+            data_dir,
+            listen,
+            service_cidr,
+            node_port_range,
+        } => rt.block_on(async move {
             let mut config = kubehci_apiserver::ServerConfig::new(data_dir);
             config.listen = listen;
             config.service_cidr = service_cidr;
@@ -58,7 +71,10 @@ fn main() -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot start the API server: {e}"))?;
             println!("kubehci API server listening on https://{}", handle.addr);
-            println!("Point kubectl at it:\n  export KUBECONFIG={}\n  kubectl get namespaces", handle.kubeconfig.display());
+            println!(
+                "Point kubectl at it:\n  export KUBECONFIG={}\n  kubectl get namespaces",
+                handle.kubeconfig.display()
+            );
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = terminate() => {}

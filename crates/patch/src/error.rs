@@ -128,7 +128,10 @@ impl PatchError {
 /// manager (managers sorted, paths in set order).
 fn conflicts_message(conflicts: &[Conflict]) -> String {
     if let [only] = conflicts {
-        return format!("Apply failed with 1 conflict: conflict with {}: {}", only.manager, only.field);
+        return format!(
+            "Apply failed with 1 conflict: conflict with {}: {}",
+            only.manager, only.field
+        );
     }
     let mut managers: Vec<&str> = conflicts.iter().map(|c| c.manager.as_str()).collect();
     managers.sort_unstable();
@@ -140,15 +143,24 @@ fn conflicts_message(conflicts: &[Conflict]) -> String {
             lines.push(format!("- {}", c.field));
         }
     }
-    format!("Apply failed with {} conflicts: {}", conflicts.len(), lines.join("\n"))
+    format!(
+        "Apply failed with {} conflicts: {}",
+        conflicts.len(),
+        lines.join("\n")
+    )
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
     fn c(m: &str, f: &str) -> Conflict {
-        Conflict { manager: format!("{m:?}"), manager_name: m.into(), field: f.into() }
+        Conflict {
+            manager: format!("{m:?}"),
+            manager_name: m.into(),
+            field: f.into(),
+        }
     }
 
     #[test]
@@ -177,7 +189,11 @@ mod tests {
 
     #[test]
     fn grouped_conflict_message() {
-        let e = PatchError::Conflicts(vec![c("b", ".spec.x"), c("a", ".spec.y"), c("b", ".spec.z")]);
+        let e = PatchError::Conflicts(vec![
+            c("b", ".spec.x"),
+            c("a", ".spec.y"),
+            c("b", ".spec.z"),
+        ]);
         assert_eq!(
             e.to_string(),
             "Apply failed with 3 conflicts: conflicts with \"a\":\n- .spec.y\nconflicts with \"b\":\n- .spec.x\n- .spec.z"
@@ -188,10 +204,24 @@ mod tests {
     fn status_codes() {
         assert_eq!(PatchError::BadRequest("x".into()).to_api_error().code, 400);
         let u = PatchError::Unprocessable("detail".into()).to_api_error();
-        assert_eq!((u.code, u.reason.as_str(), u.message.as_str()), (422, "Invalid", GENERIC_422));
-        assert_eq!(PatchError::StrategicMergeUnsupported.to_api_error().code, 415);
-        assert_eq!(PatchError::TooManyOperations { max: 1, got: 2 }.to_api_error().code, 413);
+        assert_eq!(
+            (u.code, u.reason.as_str(), u.message.as_str()),
+            (422, "Invalid", GENERIC_422)
+        );
+        assert_eq!(
+            PatchError::StrategicMergeUnsupported.to_api_error().code,
+            415
+        );
+        assert_eq!(
+            PatchError::TooManyOperations { max: 1, got: 2 }
+                .to_api_error()
+                .code,
+            413
+        );
         let i = PatchError::Internal("boom".into()).to_api_error();
-        assert_eq!((i.code, i.reason.as_str(), i.message.as_str()), (500, "", "boom"));
+        assert_eq!(
+            (i.code, i.reason.as_str(), i.message.as_str()),
+            (500, "", "boom")
+        );
     }
 }

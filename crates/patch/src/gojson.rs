@@ -90,7 +90,9 @@ fn json_number(n: &Number) -> String {
 /// Exponent notation: Go writes `1e+21`; `%v` pads the exponent to two digits.
 fn exp_form(f: f64, pad: bool) -> String {
     let s = format!("{f:e}");
-    let Some((mant, exp)) = s.split_once('e') else { return s };
+    let Some((mant, exp)) = s.split_once('e') else {
+        return s;
+    };
     let (sign, digits) = match exp.strip_prefix('-') {
         Some(d) => ('-', d),
         None => ('+', exp),
@@ -108,7 +110,11 @@ fn go_float_v(f: f64) -> String {
         return format!("{f}");
     }
     let exp = f.abs().log10().floor();
-    if !(-4.0..6.0).contains(&exp) { exp_form(f, true) } else { format!("{f}") }
+    if !(-4.0..6.0).contains(&exp) {
+        exp_form(f, true)
+    } else {
+        format!("{f}")
+    }
 }
 
 /// `fmt.Sprintf("%v", n)` for a decoded JSON number (int64 or float64).
@@ -196,6 +202,7 @@ pub(crate) fn go_type_name(v: Option<&Value>) -> &'static str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -203,7 +210,10 @@ mod tests {
     #[test]
     fn go_json_sorts_and_escapes() {
         let v = json!({"b": 1, "a": "<x>&\n\u{1}", "c": [1.5, true, null]});
-        assert_eq!(to_go_json(&v), r#"{"a":"\u003cx\u003e\u0026\n\u0001","b":1,"c":[1.5,true,null]}"#);
+        assert_eq!(
+            to_go_json(&v),
+            r#"{"a":"\u003cx\u003e\u0026\n\u0001","b":1,"c":[1.5,true,null]}"#
+        );
         assert_eq!(to_go_json(&json!(1e21)), "1e+21");
         assert_eq!(to_go_json(&json!(1.5e-7)), "1.5e-7");
         assert_eq!(to_go_json(&json!(100.0)), "100");
@@ -211,7 +221,10 @@ mod tests {
 
     #[test]
     fn go_fmt_forms() {
-        assert_eq!(go_v(&json!({"b": [1, "x"], "a": null})), "map[a:<nil> b:[1 x]]");
+        assert_eq!(
+            go_v(&json!({"b": [1, "x"], "a": null})),
+            "map[a:<nil> b:[1 x]]"
+        );
         assert_eq!(go_quote("a\"b\n\u{1}é"), "\"a\\\"b\\n\\x01é\"");
         assert_eq!(go_float_v(1e6), "1e+06");
         assert_eq!(go_float_v(1.5), "1.5");

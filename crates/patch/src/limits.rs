@@ -11,7 +11,11 @@ pub const MAX_DEPTH: usize = 150;
 
 /// Fails when `depth` is past [`MAX_DEPTH`]; call at the top of each recursive step.
 pub(crate) fn guard(depth: usize) -> Result<(), PatchError> {
-    if depth > MAX_DEPTH { Err(PatchError::TooDeep(MAX_DEPTH)) } else { Ok(()) }
+    if depth > MAX_DEPTH {
+        Err(PatchError::TooDeep(MAX_DEPTH))
+    } else {
+        Ok(())
+    }
 }
 
 /// Checks, without recursion, that `v` nests no deeper than `max`.
@@ -31,6 +35,7 @@ pub(crate) fn check_depth(v: &Value, max: usize) -> Result<(), PatchError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -28,9 +28,17 @@ pub(crate) struct ManagerKey {
 impl ManagerKey {
     pub(crate) fn new(manager: &str, apply: bool, api_version: &str, subresource: &str) -> Self {
         ManagerKey {
-            manager: if manager.is_empty() { "unknown".into() } else { manager.into() },
+            manager: if manager.is_empty() {
+                "unknown".into()
+            } else {
+                manager.into()
+            },
             apply,
-            api_version: if apply { String::new() } else { api_version.into() },
+            api_version: if apply {
+                String::new()
+            } else {
+                api_version.into()
+            },
             subresource: subresource.into(),
         }
     }
@@ -88,14 +96,18 @@ pub(crate) type Managed = BTreeMap<ManagerKey, Entry>;
 /// Decodes `metadata.managedFields` (absent or null: no managers).
 pub(crate) fn decode(obj: &Value) -> Result<Managed, String> {
     let mut out = Managed::new();
-    let Some(list) = obj.pointer("/metadata/managedFields") else { return Ok(out) };
+    let Some(list) = obj.pointer("/metadata/managedFields") else {
+        return Ok(out);
+    };
     let list = match list {
         Value::Null => return Ok(out),
         Value::Array(l) => l,
         _ => return Err("managedFields must be a list".into()),
     };
     for (i, e) in list.iter().enumerate() {
-        let Value::Object(e) = e else { return Err(format!("managed fields entry {i} is not an object")) };
+        let Value::Object(e) = e else {
+            return Err(format!("managed fields entry {i} is not an object"));
+        };
         let s = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or_default();
         let apply = match s("operation") {
             "Apply" => true,
@@ -108,20 +120,38 @@ pub(crate) fn decode(obj: &Value) -> Result<Managed, String> {
         match s("fieldsType") {
             "FieldsV1" => {}
             "" => return Err(format!("missing fieldsType in managed fields entry {i}")),
-            other => return Err(format!("invalid fieldsType {other:?} in managed fields entry {i}")),
+            other => {
+                return Err(format!(
+                    "invalid fieldsType {other:?} in managed fields entry {i}"
+                ));
+            }
         }
         let set = match e.get("fieldsV1") {
             None | Some(Value::Null) => Set::new(),
-            Some(v) => Set::from_fields_v1(v).map_err(|err| format!("error decoding set: {err}"))?,
+            Some(v) => {
+                Set::from_fields_v1(v).map_err(|err| format!("error decoding set: {err}"))?
+            }
         };
         let key = ManagerKey {
             manager: s("manager").into(),
             apply,
-            api_version: if apply { String::new() } else { s("apiVersion").into() },
+            api_version: if apply {
+                String::new()
+            } else {
+                s("apiVersion").into()
+            },
             subresource: s("subresource").into(),
         };
         let time = e.get("time").and_then(Value::as_str).map(str::to_string);
-        out.insert(key, Entry { set, api_version: s("apiVersion").into(), applied: apply, time });
+        out.insert(
+            key,
+            Entry {
+                set,
+                api_version: s("apiVersion").into(),
+                applied: apply,
+                time,
+            },
+        );
     }
     Ok(out)
 }
@@ -146,13 +176,18 @@ pub(crate) fn is_reset(obj: &Value) -> bool {
 
 /// Seconds since the epoch of an RFC 3339 time (0 when absent or unparsable).
 pub(crate) fn unix_seconds(t: Option<&str>) -> i64 {
-    t.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).map(|d| d.timestamp()).unwrap_or(0)
+    t.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|d| d.timestamp())
+        .unwrap_or(0)
 }
 
 /// `metav1.Time` form of `now`: RFC 3339, UTC, whole seconds.
 pub(crate) fn normalize_time(now: &str) -> String {
     match chrono::DateTime::parse_from_rfc3339(now) {
-        Ok(d) => d.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Ok(d) => d
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string(),
         Err(_) => now.to_string(),
     }
 }
@@ -160,20 +195,20 @@ pub(crate) fn normalize_time(now: &str) -> String {
 /// Writes `managed` into `obj.metadata.managedFields` sorted as upstream
 /// (operation, time, manager, apiVersion, subresource); removes the field when empty.
 pub(crate) fn encode_into(obj: &mut Value, managed: &Managed) {
-    let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) else {
-        if managed.is_empty() {
-            return;
-        }
-        if let Value::Object(root) = obj {
-            root.insert("metadata".into(), Value::Object(Map::new()));
-            return encode_into(obj, managed);
-        }
-        return;
-    };
+    let Value::Object(root) = obj else { return };
     if managed.is_empty() {
-        meta.shift_remove("managedFields");
+        if let Some(Value::Object(meta)) = root.get_mut("metadata") {
+            meta.shift_remove("managedFields");
+        }
         return;
     }
+    let meta = root
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !meta.is_object() {
+        *meta = Value::Object(Map::new());
+    }
+    let Value::Object(meta) = meta else { return };
     let mut entries: Vec<(&ManagerKey, &Entry)> = managed.iter().collect();
     entries.sort_by(|(ka, a), (kb, b)| {
         (!a.applied)
@@ -190,7 +225,10 @@ pub(crate) fn encode_into(obj: &mut Value, managed: &Managed) {
             if !k.manager.is_empty() {
                 m.insert("manager".into(), json!(k.manager));
             }
-            m.insert("operation".into(), json!(if e.applied { "Apply" } else { "Update" }));
+            m.insert(
+                "operation".into(),
+                json!(if e.applied { "Apply" } else { "Update" }),
+            );
             m.insert("apiVersion".into(), json!(e.api_version));
             if let Some(t) = &e.time {
                 m.insert("time".into(), json!(t));
@@ -209,14 +247,19 @@ pub(crate) fn encode_into(obj: &mut Value, managed: &Managed) {
 /// Folds the oldest Update managers into `ancient-changes` buckets (one per apiVersion)
 /// until at most `max` Update managers remain (upstream `capUpdateManagers`).
 pub(crate) fn cap_update_managers(managed: &mut Managed, max: usize) {
-    let mut updaters: Vec<ManagerKey> = managed.iter().filter(|(_, e)| !e.applied).map(|(k, _)| k.clone()).collect();
+    let mut updaters: Vec<ManagerKey> = managed
+        .iter()
+        .filter(|(_, e)| !e.applied)
+        .map(|(k, _)| k.clone())
+        .collect();
     if updaters.len() <= max {
         return;
     }
     updaters.sort_by(|a, b| {
         let ta = unix_seconds(managed.get(a).and_then(|e| e.time.as_deref()));
         let tb = unix_seconds(managed.get(b).and_then(|e| e.time.as_deref()));
-        ta.cmp(&tb).then_with(|| a.identifier().cmp(&b.identifier()))
+        ta.cmp(&tb)
+            .then_with(|| a.identifier().cmp(&b.identifier()))
     });
     let mut first_by_version: BTreeMap<String, ManagerKey> = BTreeMap::new();
     let mut length = updaters.len();
@@ -224,7 +267,9 @@ pub(crate) fn cap_update_managers(managed: &mut Managed, max: usize) {
         if length <= max {
             break;
         }
-        let Some(entry) = managed.get(&key).cloned() else { continue };
+        let Some(entry) = managed.get(&key).cloned() else {
+            continue;
+        };
         let bucket = ManagerKey::new(ANCIENT_CHANGES, false, &entry.api_version, "");
         if key == bucket {
             continue;
@@ -236,10 +281,18 @@ pub(crate) fn cap_update_managers(managed: &mut Managed, max: usize) {
                 {
                     managed.insert(bucket.clone(), moved);
                 }
-                let base = managed.get(&bucket).map(|b| b.set.clone()).unwrap_or_default();
+                let base = managed
+                    .get(&bucket)
+                    .map(|b| b.set.clone())
+                    .unwrap_or_default();
                 managed.insert(
                     bucket,
-                    Entry { set: entry.set.union(&base), api_version: entry.api_version.clone(), applied: false, time: entry.time.clone() },
+                    Entry {
+                        set: entry.set.union(&base),
+                        api_version: entry.api_version.clone(),
+                        applied: false,
+                        time: entry.time.clone(),
+                    },
                 );
                 managed.remove(&key);
                 length -= 1;

@@ -40,13 +40,19 @@ pub(crate) enum Atom {
 impl<'a> Ty<'a> {
     pub(crate) fn new(schema: SchemaRef<'a>) -> Self {
         match schema {
-            Some((s, id)) => Ty { schemas: Some(s), node: Some(id) },
+            Some((s, id)) => Ty {
+                schemas: Some(s),
+                node: Some(id),
+            },
             None => Ty::untyped(),
         }
     }
 
     pub(crate) fn untyped() -> Self {
-        Ty { schemas: None, node: None }
+        Ty {
+            schemas: None,
+            node: None,
+        }
     }
 
     pub(crate) fn is_typed(&self) -> bool {
@@ -63,7 +69,10 @@ impl<'a> Ty<'a> {
 
     fn with(&self, id: Option<NodeId>) -> Self {
         match id {
-            Some(_) => Ty { schemas: self.schemas, node: id },
+            Some(_) => Ty {
+                schemas: self.schemas,
+                node: id,
+            },
             None => Ty::untyped(),
         }
     }
@@ -72,7 +81,11 @@ impl<'a> Ty<'a> {
     fn free_form(node: &SchemaNode) -> bool {
         match &node.kind {
             NodeKind::Any => true,
-            NodeKind::Object { properties, additional, .. } => properties.is_empty() && additional.is_none(),
+            NodeKind::Object {
+                properties,
+                additional,
+                ..
+            } => properties.is_empty() && additional.is_none(),
             _ => false,
         }
     }
@@ -80,9 +93,11 @@ impl<'a> Ty<'a> {
     /// Schema of map key `name`: its property, else the map's value schema, else untyped.
     pub(crate) fn field(&self, name: &str) -> Self {
         match self.node().map(|n| &n.kind) {
-            Some(NodeKind::Object { properties, additional, .. }) => {
-                self.with(properties.get(name).copied().or(*additional))
-            }
+            Some(NodeKind::Object {
+                properties,
+                additional,
+                ..
+            }) => self.with(properties.get(name).copied().or(*additional)),
             _ => Ty::untyped(),
         }
     }
@@ -96,7 +111,11 @@ impl<'a> Ty<'a> {
     pub(crate) fn rejects_unknown(&self, name: &str) -> bool {
         match self.node() {
             Some(n) => match &n.kind {
-                NodeKind::Object { properties, additional, .. } => {
+                NodeKind::Object {
+                    properties,
+                    additional,
+                    ..
+                } => {
                     !properties.is_empty()
                         && additional.is_none()
                         && !n.preserve_unknown_fields
@@ -119,7 +138,11 @@ impl<'a> Ty<'a> {
     /// `default` of field `name` of this map schema (SMD uses it for omitted list keys).
     pub(crate) fn field_default(&self, name: &str) -> Option<&'a Value> {
         let f = self.field(name);
-        if self.declares(name) { f.node().and_then(|n| n.default.as_ref()) } else { None }
+        if self.declares(name) {
+            f.node().and_then(|n| n.default.as_ref())
+        } else {
+            None
+        }
     }
 
     /// Patch strategies (comma-split `x-kubernetes-patch-strategy`) and merge key.
@@ -128,7 +151,12 @@ impl<'a> Ty<'a> {
             Some(n) => (
                 n.patch_strategy
                     .as_deref()
-                    .map(|s| s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect())
+                    .map(|s| {
+                        s.split(',')
+                            .map(|p| p.trim().to_string())
+                            .filter(|p| !p.is_empty())
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 n.patch_merge_key.clone().unwrap_or_default(),
             ),
@@ -138,7 +166,9 @@ impl<'a> Ty<'a> {
 
     /// SMD list relationship of this (list) schema, as `schemaconv` derives it.
     pub(crate) fn list_rel(&self) -> ListRel {
-        let Some(n) = self.node() else { return ListRel::Atomic };
+        let Some(n) = self.node() else {
+            return ListRel::Atomic;
+        };
         match &n.list_type {
             Some(ListType::Atomic) => ListRel::Atomic,
             Some(ListType::Set) => ListRel::Set,
@@ -147,7 +177,11 @@ impl<'a> Ty<'a> {
             None => {
                 let (strategies, key) = self.patch_meta();
                 if strategies.iter().any(|s| s == "merge") {
-                    if key.is_empty() { ListRel::Set } else { ListRel::Map(vec![key]) }
+                    if key.is_empty() {
+                        ListRel::Set
+                    } else {
+                        ListRel::Map(vec![key])
+                    }
                 } else {
                     ListRel::Atomic
                 }
@@ -163,15 +197,21 @@ impl<'a> Ty<'a> {
             Some(Value::Array(_)) => Atom::List(ListRel::Atomic),
             _ => Atom::Scalar,
         };
-        let Some(node) = self.node() else { return deduced(v) };
+        let Some(node) = self.node() else {
+            return deduced(v);
+        };
         if Self::free_form(node) {
             return match v {
-                Some(Value::Object(_)) => Atom::Map { atomic: node.map_atomic },
+                Some(Value::Object(_)) => Atom::Map {
+                    atomic: node.map_atomic,
+                },
                 other => deduced(other),
             };
         }
         let expected = match &node.kind {
-            NodeKind::Object { .. } => Atom::Map { atomic: node.map_atomic },
+            NodeKind::Object { .. } => Atom::Map {
+                atomic: node.map_atomic,
+            },
             NodeKind::Array { .. } => Atom::List(self.list_rel()),
             _ => Atom::Scalar,
         };
@@ -201,7 +241,31 @@ impl<'a> Ty<'a> {
     /// Whether this is a built-in kind's schema (Go structs upstream, so non-pointer struct
     /// fields exist even in an empty object).
     pub(crate) fn is_builtin(&self) -> bool {
-        self.node().and_then(|n| n.definition.as_deref()).is_some_and(|d| d.starts_with("io.k8s."))
+        self.node()
+            .and_then(|n| n.definition.as_deref())
+            .is_some_and(|d| d.starts_with("io.k8s."))
+    }
+
+    /// Required fields of this struct whose Go zero value is `null` (lists, maps and
+    /// pointer structs): they appear as `null` in an empty object of the kind.
+    pub(crate) fn required_nullable_fields(&self) -> Vec<&'a str> {
+        let Some(NodeKind::Object { required, .. }) = self.node().map(|n| &n.kind) else {
+            return Vec::new();
+        };
+        required
+            .iter()
+            .filter(|r| {
+                let f = self.field(r);
+                match f.node().map(|n| (&n.kind, &n.default)) {
+                    Some((NodeKind::Array { .. }, _)) => true,
+                    Some((NodeKind::Object { properties, .. }, default)) => {
+                        properties.is_empty() || !matches!(default, Some(Value::Object(_)))
+                    }
+                    _ => false,
+                }
+            })
+            .map(String::as_str)
+            .collect()
     }
 
     /// Whether field `name` is a struct that Go always serializes (`default: {}` in

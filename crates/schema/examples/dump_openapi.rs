@@ -33,6 +33,7 @@ fn main() -> std::io::Result<()> {
     eprintln!("built in {:?}", start.elapsed());
     std::fs::create_dir_all(dir.join("v3"))?;
     std::fs::write(dir.join("v2.json"), &*docs.v2_json())?;
+    std::fs::write(dir.join("v2.pb"), &*docs.v2_protobuf())?;
     std::fs::write(dir.join("v3.json"), &*docs.v3_index_json())?;
     // The served resources (and the custom kind as one more resource), for a test
     // server's discovery documents.

@@ -12,7 +12,7 @@ use crate::custom::CustomSchema;
 use crate::model::Schemas;
 use crate::spec::Spec;
 use crate::v3::group_version_key;
-use crate::{resolve, v2, v3};
+use crate::{resolve, v2, v2proto, v3};
 
 /// One serialized v3 group-version document.
 #[derive(Debug, Clone)]
@@ -28,6 +28,7 @@ pub struct V3Document {
 #[derive(Debug)]
 pub struct OpenApiDocuments {
     v2: Arc<[u8]>,
+    v2_protobuf: Arc<[u8]>,
     v3_index: Arc<[u8]>,
     v3: BTreeMap<String, V3Document>,
     schemas: Arc<Schemas>,
@@ -37,7 +38,10 @@ impl OpenApiDocuments {
     /// Builds and serializes everything for `resources` (built-in) and `extra` (custom).
     pub fn build(resources: &[ResourceInfo], extra: &[CustomSchema]) -> Self {
         let spec = Spec::build(resources, extra);
-        let v2 = to_bytes(&v2::render(&spec));
+        let v2_doc = v2::render(&spec);
+        let v2 = to_bytes(&v2_doc);
+        let v2_protobuf = v2proto::openapi_v2_protobuf(&v2_doc).into();
+        drop(v2_doc);
         let mut v3 = BTreeMap::new();
         for (group, version) in spec.groups.keys() {
             if let Some(doc) = v3::render_group_version(&spec, group, version) {
@@ -50,6 +54,7 @@ impl OpenApiDocuments {
         let schemas = Arc::new(resolve::build(&spec));
         OpenApiDocuments {
             v2,
+            v2_protobuf,
             v3_index,
             v3,
             schemas,
@@ -59,6 +64,11 @@ impl OpenApiDocuments {
     /// `/openapi/v2` as JSON.
     pub fn v2_json(&self) -> Arc<[u8]> {
         self.v2.clone()
+    }
+
+    /// `/openapi/v2` as protobuf ([`crate::OPENAPI_V2_PROTOBUF`]), what kubectl asks for.
+    pub fn v2_protobuf(&self) -> Arc<[u8]> {
+        self.v2_protobuf.clone()
     }
 
     /// `/openapi/v3` (the index) as JSON.

@@ -48,6 +48,54 @@ impl CustomSchema {
         }
     }
 
+    /// One `CustomSchema` per served version of a `CustomResourceDefinition` (as JSON):
+    /// group, names, scope, each version's `schema.openAPIV3Schema` and its `status` /
+    /// `scale` subresources. Missing pieces yield no entry rather than an error.
+    pub fn from_crd(crd: &Value) -> Vec<CustomSchema> {
+        let spec = &crd["spec"];
+        let (Some(group), Some(kind), Some(plural)) = (
+            spec["group"].as_str(),
+            spec["names"]["kind"].as_str(),
+            spec["names"]["plural"].as_str(),
+        ) else {
+            return Vec::new();
+        };
+        let list_kind = spec["names"]["listKind"]
+            .as_str()
+            .map_or_else(|| format!("{kind}List"), String::from);
+        let scope = if spec["scope"].as_str() == Some("Cluster") {
+            Scope::Cluster
+        } else {
+            Scope::Namespaced
+        };
+        let versions = spec["versions"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        versions
+            .iter()
+            .filter(|v| v["served"].as_bool() != Some(false))
+            .filter_map(|v| {
+                let version = v["name"].as_str()?;
+                let subresources = ["status", "scale"]
+                    .into_iter()
+                    .filter(|s| v["subresources"].get(*s).is_some())
+                    .map(String::from)
+                    .collect();
+                Some(CustomSchema {
+                    group: group.into(),
+                    version: version.into(),
+                    kind: kind.into(),
+                    list_kind: list_kind.clone(),
+                    plural: plural.into(),
+                    scope,
+                    schema: v["schema"].get("openAPIV3Schema").cloned(),
+                    subresources,
+                })
+            })
+            .collect()
+    }
+
     /// Upstream's definition name: the group reversed, then version and kind
     /// (`stable.example.com`, `v1`, `CronTab` -> `com.example.stable.v1.CronTab`).
     pub fn definition_name(&self) -> String {
@@ -149,6 +197,30 @@ mod tests {
             custom_definition_name("stable.example.com", "v1", "CronTab"),
             "com.example.stable.v1.CronTab"
         );
+    }
+
+    #[test]
+    fn from_crd_takes_every_served_version() {
+        let crd = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "spec": {"group": "example.com", "scope": "Cluster",
+                "names": {"kind": "Widget", "plural": "widgets", "listKind": "WidgetCollection"},
+                "versions": [
+                    {"name": "v1", "served": true, "storage": true,
+                     "schema": {"openAPIV3Schema": {"type": "object"}},
+                     "subresources": {"status": {}}},
+                    {"name": "v1beta1", "served": false, "storage": false},
+                    {"name": "v2", "served": true, "storage": false}]}});
+        let all = CustomSchema::from_crd(&crd);
+        assert_eq!(all.len(), 2);
+        assert_eq!(
+            (all[0].version.as_str(), all[0].scope),
+            ("v1", Scope::Cluster)
+        );
+        assert_eq!(all[0].list_kind, "WidgetCollection");
+        assert_eq!(all[0].subresources, vec!["status".to_string()]);
+        assert_eq!(all[0].schema, Some(json!({"type": "object"})));
+        assert_eq!(all[1].schema, None);
+        assert!(CustomSchema::from_crd(&json!({"spec": 1})).is_empty());
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! with the Kubernetes extensions (patch strategies, merge keys, list and map types)
 //! from this crate's own fact tables. Custom resources contribute a [`CustomSchema`].
 //!
-//! - [`openapi_v2`], [`openapi_v3_index`], [`openapi_v3_group_version`]: the documents.
+//! - [`openapi_v2`] (and [`openapi_v2_protobuf`]), [`openapi_v3_index`],
+//!   [`openapi_v3_group_version`]: the documents.
 //! - [`OpenApiCache`]: all documents built and serialized once, rebuilt on CRD changes.
 //! - [`build_model`]: the same definitions as an arena of [`SchemaNode`]s.
 //! - [`unknown_fields`], [`duplicate_fields`], [`strict_issues`]: strict field validation
@@ -25,6 +26,7 @@ mod resolve;
 mod scan;
 mod spec;
 mod v2;
+mod v2proto;
 mod v3;
 mod validate;
 
@@ -36,6 +38,7 @@ pub use custom::{CustomSchema, custom_definition_name};
 pub use error::Error;
 pub use model::{ListType, NodeId, NodeKind, ScalarType, SchemaNode, Schemas};
 pub use scan::{MAX_DEPTH, duplicate_fields, strict_issues};
+pub use v2proto::{OPENAPI_V2_PROTOBUF, openapi_v2_protobuf, wants_v2_protobuf};
 pub use v3::group_version_key;
 pub use validate::{
     MAX_ISSUES, StrictIssue, strict_decoding_message, unknown_fields, unknown_fields_message,

@@ -127,6 +127,20 @@ impl Schemas {
         &self.nodes[id.0 as usize]
     }
 
+    /// The node, or `None` for an id minted by another arena.
+    pub fn try_get(&self, id: NodeId) -> Option<&SchemaNode> {
+        self.nodes.get(id.0 as usize)
+    }
+
+    /// Number of nodes in the arena.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
     pub fn by_definition(&self, name: &str) -> Option<NodeId> {
         self.by_definition.get(name).copied()
     }

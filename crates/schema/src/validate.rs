@@ -80,7 +80,9 @@ pub(crate) enum Member {
 
 /// Resolves `key` in an object whose schema is `node`.
 pub(crate) fn member(schemas: &Schemas, node: NodeId, key: &str) -> Member {
-    let n = schemas.get(node);
+    let Some(n) = schemas.try_get(node) else {
+        return Member::Free;
+    };
     match &n.kind {
         NodeKind::Object {
             properties,
@@ -101,7 +103,7 @@ pub(crate) fn member(schemas: &Schemas, node: NodeId, key: &str) -> Member {
 
 /// Item schema of an array governed by `node`, if any.
 pub(crate) fn item(schemas: &Schemas, node: NodeId) -> Option<NodeId> {
-    match &schemas.get(node).kind {
+    match &schemas.try_get(node)?.kind {
         NodeKind::Array { items } => Some(*items),
         _ => None,
     }

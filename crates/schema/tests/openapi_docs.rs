@@ -301,4 +301,16 @@ fn documents_build_once_serve_bytes_and_rebuild_on_crd_change() {
     // Unchanged group-versions keep their hash (clients keep their cached copies).
     assert_eq!(after.v3_document("apis/apps/v1").unwrap().hash, apps_hash);
     assert!(before.v3_document("apis/example.com/v1").is_none());
+    // Same input, same bytes and hashes.
+    let again = OpenApiDocuments::build(&resources, &[]);
+    assert_eq!(again.v3_index_json(), docs.v3_index_json());
+    assert_eq!(again.v2_json(), docs.v2_json());
+    assert!(docs.v2_protobuf().len() > 100_000);
+    assert!(kubehci_schema::wants_v2_protobuf(
+        "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+    ));
+
+    fn shared<T: Send + Sync>() {}
+    shared::<OpenApiDocuments>();
+    shared::<OpenApiCache>();
 }

@@ -12,7 +12,11 @@ use crate::pod_validation::template_spec;
 
 fn nonneg(o: &Value, k: &str, p: &P, e: &mut Errs) {
     if let Some(v) = get_i64(o, k, p, e).filter(|v| *v < 0) {
-        e.push(FieldError::invalid(p.child(k), v, "must be greater than or equal to 0"));
+        e.push(FieldError::invalid(
+            p.child(k),
+            v,
+            "must be greater than or equal to 0",
+        ));
     }
 }
 
@@ -43,22 +47,40 @@ fn template_for_controller(spec: &Value, sp: &P, kind: &str, e: &mut Errs) {
     let template = field(spec, "template");
     let sel = field(spec, "selector");
     if Selector::from_value(sel) == Selector::Invalid {
-        e.push(gofmt::invalid_raw(sp.child("selector"), &gofmt::label_selector(sel), "invalid label selector"));
+        e.push(gofmt::invalid_raw(
+            sp.child("selector"),
+            &gofmt::label_selector(sel),
+            "invalid label selector",
+        ));
     } else if template.is_some() {
         labelselector::check_template(sel, template, &tp, e);
     }
     template_spec(template, &tp, e);
     restart_always(template, &tp, e);
-    if let Some(ads) = template.and_then(|t| field(t, "spec")).and_then(|sp| field(sp, "activeDeadlineSeconds")) {
+    if let Some(ads) = template
+        .and_then(|t| field(t, "spec"))
+        .and_then(|sp| field(sp, "activeDeadlineSeconds"))
+    {
         let msg = format!("activeDeadlineSeconds in {kind} is not Supported");
-        e.push(FieldError::invalid(tp.at(&["spec", "activeDeadlineSeconds"]), ads.clone(), msg));
+        e.push(FieldError::invalid(
+            tp.at(&["spec", "activeDeadlineSeconds"]),
+            ads.clone(),
+            msg,
+        ));
     }
 }
 
 fn restart_always(template: Option<&Value>, tp: &P, e: &mut Errs) {
-    let rp = template.and_then(|t| field(t, "spec")).map(|sp| s(sp, "restartPolicy")).unwrap_or("");
+    let rp = template
+        .and_then(|t| field(t, "spec"))
+        .map(|sp| s(sp, "restartPolicy"))
+        .unwrap_or("");
     if template.is_some() && rp != "Always" {
-        e.push(FieldError::not_supported(tp.at(&["spec", "restartPolicy"]), rp, &["Always"]));
+        e.push(FieldError::not_supported(
+            tp.at(&["spec", "restartPolicy"]),
+            rp,
+            &["Always"],
+        ));
     }
 }
 
@@ -74,7 +96,11 @@ pub(crate) fn deployment(obj: &Value, e: &mut Errs) {
     if let Some(pds) = get_i64(spec, "progressDeadlineSeconds", &sp, e) {
         nonneg(spec, "progressDeadlineSeconds", &sp, e);
         if pds <= crate::json::int(spec, "minReadySeconds").unwrap_or(0) {
-            e.push(FieldError::invalid(sp.child("progressDeadlineSeconds"), pds, "must be greater than minReadySeconds"));
+            e.push(FieldError::invalid(
+                sp.child("progressDeadlineSeconds"),
+                pds,
+                "must be greater than minReadySeconds",
+            ));
         }
     }
 }
@@ -93,7 +119,10 @@ fn strategy(spec: &Value, sp: &P, e: &mut Errs) {
             }
         }
         "RollingUpdate" => match ru {
-            None => e.push(FieldError::required(stp.child("rollingUpdate"), "this should be defaulted and never be nil")),
+            None => e.push(FieldError::required(
+                stp.child("rollingUpdate"),
+                "this should be defaulted and never be nil",
+            )),
             Some(ru) => rolling_update(ru, &stp.child("rollingUpdate"), e),
         },
         other => {
@@ -114,7 +143,10 @@ fn strategy(spec: &Value, sp: &P, e: &mut Errs) {
 /// An int-or-percent's value (`Some(25, true)` for `"25%"`).
 fn int_or_percent(v: Option<&Value>) -> Option<(i64, bool)> {
     match v? {
-        Value::String(s) => s.strip_suffix('%').and_then(|n| n.parse().ok()).map(|n| (n, true)),
+        Value::String(s) => s
+            .strip_suffix('%')
+            .and_then(|n| n.parse().ok())
+            .map(|n| (n, true)),
         other => other.as_i64().map(|n| (n, false)),
     }
 }
@@ -125,19 +157,35 @@ fn positive_int_or_percent(v: Option<&Value>, p: &P, cap: bool, e: &mut Errs) {
         None | Some(Value::Null) => {}
         Some(Value::String(s)) => {
             for msg in percent(s) {
-                e.push(gofmt::invalid_raw(p, &gofmt::int_or_string(&Value::String(s.clone())), &msg));
+                e.push(gofmt::invalid_raw(
+                    p,
+                    &gofmt::int_or_string(&Value::String(s.clone())),
+                    &msg,
+                ));
             }
         }
         Some(n @ Value::Number(_)) => {
             let n = n.as_i64().unwrap_or(-1);
             if n < 0 {
-                e.push(FieldError::invalid(p, n, "must be greater than or equal to 0"));
+                e.push(FieldError::invalid(
+                    p,
+                    n,
+                    "must be greater than or equal to 0",
+                ));
             }
         }
-        Some(other) => e.push(gofmt::invalid_raw(p, &other.to_string(), "must be an integer or percentage (e.g '5%')")),
+        Some(other) => e.push(gofmt::invalid_raw(
+            p,
+            &other.to_string(),
+            "must be an integer or percentage (e.g '5%')",
+        )),
     }
     if cap && int_or_percent(v).is_some_and(|(n, pct)| pct && n > 100) {
-        e.push(gofmt::invalid_raw(p, &gofmt::int_or_string(v.unwrap_or(&Value::Null)), "must not be greater than 100%"));
+        e.push(gofmt::invalid_raw(
+            p,
+            &gofmt::int_or_string(v.unwrap_or(&Value::Null)),
+            "must not be greater than 100%",
+        ));
     }
 }
 
@@ -198,7 +246,11 @@ pub(crate) fn daemon_set(obj: &Value, e: &mut Errs) {
                 }
             }
         }
-        other => e.push(FieldError::not_supported(up.child("type"), other, &["OnDelete", "RollingUpdate"])),
+        other => e.push(FieldError::not_supported(
+            up.child("type"),
+            other,
+            &["OnDelete", "RollingUpdate"],
+        )),
     }
 }
 
@@ -208,7 +260,11 @@ pub(crate) fn stateful_set(obj: &Value, e: &mut Errs) {
     match get_str(spec, "podManagementPolicy", &sp, e).unwrap_or("") {
         "" => e.push(FieldError::required(sp.child("podManagementPolicy"), "")),
         "OrderedReady" | "Parallel" => {}
-        other => e.push(FieldError::invalid(sp.child("podManagementPolicy"), other, "must be 'OrderedReady' or 'Parallel'")),
+        other => e.push(FieldError::invalid(
+            sp.child("podManagementPolicy"),
+            other,
+            "must be 'OrderedReady' or 'Parallel'",
+        )),
     }
     let up = sp.child("updateStrategy");
     let us = field(spec, "updateStrategy").unwrap_or(&Value::Null);
@@ -239,7 +295,11 @@ pub(crate) fn stateful_set(obj: &Value, e: &mut Errs) {
         for k in ["whenDeleted", "whenScaled"] {
             let v = s(pol, k);
             if !matches!(v, "Retain" | "Delete") {
-                e.push(FieldError::not_supported(pp.child(k), v, &["Retain", "Delete"]));
+                e.push(FieldError::not_supported(
+                    pp.child(k),
+                    v,
+                    &["Retain", "Delete"],
+                ));
             }
         }
     }
@@ -253,14 +313,25 @@ pub(crate) fn stateful_set(obj: &Value, e: &mut Errs) {
     let template = field(spec, "template");
     let sel = field(spec, "selector");
     if Selector::from_value(sel) == Selector::Invalid {
-        e.push(gofmt::invalid_raw(sp.child("selector"), &gofmt::label_selector(sel), ""));
+        e.push(gofmt::invalid_raw(
+            sp.child("selector"),
+            &gofmt::label_selector(sel),
+            "",
+        ));
     } else {
         labelselector::check_template(sel, template, &tp, e);
     }
     template_spec(template, &tp, e);
     restart_always(template, &tp, e);
-    if let Some(ads) = template.and_then(|t| field(t, "spec")).and_then(|sp| field(sp, "activeDeadlineSeconds")) {
-        e.push(FieldError::invalid(tp.at(&["spec", "activeDeadlineSeconds"]), ads.clone(), "must not be specified"));
+    if let Some(ads) = template
+        .and_then(|t| field(t, "spec"))
+        .and_then(|sp| field(sp, "activeDeadlineSeconds"))
+    {
+        e.push(FieldError::invalid(
+            tp.at(&["spec", "activeDeadlineSeconds"]),
+            ads.clone(),
+            "must not be specified",
+        ));
     }
 }
 
@@ -280,7 +351,9 @@ pub(crate) fn replication_controller(obj: &Value, e: &mut Errs) {
         return;
     };
     let meta = field(template, "metadata");
-    let labels = meta.map(|m| crate::json::str_map(m, "labels")).unwrap_or_default();
+    let labels = meta
+        .map(|m| crate::json::str_map(m, "labels"))
+        .unwrap_or_default();
     if !sel.is_empty() && !labelselector::from_map(&sel).matches(&labels) {
         e.push(gofmt::invalid_raw(
             tp.at(&["metadata", "labels"]),
@@ -290,7 +363,10 @@ pub(crate) fn replication_controller(obj: &Value, e: &mut Errs) {
     }
     template_spec(Some(template), &tp, e);
     restart_always(Some(template), &tp, e);
-    if field(template, "spec").and_then(|sp| field(sp, "activeDeadlineSeconds")).is_some() {
+    if field(template, "spec")
+        .and_then(|sp| field(sp, "activeDeadlineSeconds"))
+        .is_some()
+    {
         e.push(FieldError::forbidden(
             tp.at(&["spec", "activeDeadlineSeconds"]),
             "activeDeadlineSeconds in ReplicationController is not Supported",
@@ -303,12 +379,22 @@ pub(crate) fn selector_immutable(new: &Value, old: &Value, e: &mut Errs) {
     let ns = new.get("spec").and_then(|sp| field(sp, "selector"));
     let os = old.get("spec").and_then(|sp| field(sp, "selector"));
     if !same(ns, os) {
-        e.push(gofmt::immutable_raw("spec.selector", &gofmt::label_selector(ns)));
+        e.push(gofmt::immutable_raw(
+            "spec.selector",
+            &gofmt::label_selector(ns),
+        ));
     }
 }
 
 pub(crate) fn stateful_set_update(new: &Value, old: &Value, e: &mut Errs) {
-    let mutable = ["replicas", "template", "updateStrategy", "minReadySeconds", "ordinals", "persistentVolumeClaimRetentionPolicy"];
+    let mutable = [
+        "replicas",
+        "template",
+        "updateStrategy",
+        "minReadySeconds",
+        "ordinals",
+        "persistentVolumeClaimRetentionPolicy",
+    ];
     let strip = |v: &Value| {
         let mut spec = v.get("spec").cloned().unwrap_or(Value::Null);
         for k in mutable {
@@ -342,9 +428,22 @@ pub(crate) fn status_counts(new: &Value, e: &mut Errs) {
     let stp = P::new("status");
     let st = field(new, "status").unwrap_or(&Value::Null);
     for k in [
-        "replicas", "readyReplicas", "availableReplicas", "updatedReplicas", "unavailableReplicas", "currentReplicas",
-        "fullyLabeledReplicas", "observedGeneration", "collisionCount", "currentNumberScheduled", "numberMisscheduled",
-        "desiredNumberScheduled", "numberReady", "updatedNumberScheduled", "numberAvailable", "numberUnavailable",
+        "replicas",
+        "readyReplicas",
+        "availableReplicas",
+        "updatedReplicas",
+        "unavailableReplicas",
+        "currentReplicas",
+        "fullyLabeledReplicas",
+        "observedGeneration",
+        "collisionCount",
+        "currentNumberScheduled",
+        "numberMisscheduled",
+        "desiredNumberScheduled",
+        "numberReady",
+        "updatedNumberScheduled",
+        "numberAvailable",
+        "numberUnavailable",
     ] {
         nonneg(st, k, &stp, e);
     }
@@ -374,22 +473,30 @@ mod tests {
         assert_eq!(deploy(ok), Vec::<String>::new());
         let bad = json!({"replicas": -1, "template": template(),
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 0}}});
-        assert_eq!(deploy(bad), vec![
-            "spec.replicas: Invalid value: -1: must be greater than or equal to 0",
-            "spec.selector: Required value",
-            "spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"web\"}: `selector` does not match template `labels`",
-            "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:0, IntVal:0, StrVal:\"\"}: may not be 0 when `maxSurge` is 0",
-        ]);
+        assert_eq!(
+            deploy(bad),
+            vec![
+                "spec.replicas: Invalid value: -1: must be greater than or equal to 0",
+                "spec.selector: Required value",
+                "spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"web\"}: `selector` does not match template `labels`",
+                "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:0, IntVal:0, StrVal:\"\"}: may not be 0 when `maxSurge` is 0",
+            ]
+        );
     }
 
     #[test]
     fn immutable_selector_and_sts_fields() {
-        let old = json!({"spec": {"selector": {"matchLabels": {"app": "web"}}, "serviceName": "a"}});
-        let new = json!({"spec": {"selector": {"matchLabels": {"app": "web2"}}, "serviceName": "b"}});
+        let old =
+            json!({"spec": {"selector": {"matchLabels": {"app": "web"}}, "serviceName": "a"}});
+        let new =
+            json!({"spec": {"selector": {"matchLabels": {"app": "web2"}}, "serviceName": "b"}});
         let mut e = Vec::new();
         selector_immutable(&new, &old, &mut e);
         stateful_set_update(&new, &old, &mut e);
-        assert_eq!(e[0].to_string(), "spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"web2\"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable");
+        assert_eq!(
+            e[0].to_string(),
+            "spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"web2\"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable"
+        );
         assert!(e[1].to_string().starts_with("spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals'"));
     }
 }

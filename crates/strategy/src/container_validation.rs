@@ -45,7 +45,10 @@ pub(crate) fn containers(list: &[Value], ctx: &PodCtx, p: &P, e: &mut Errs) {
         }
         probes(c, ctx, &cp, e);
         if field(c, "restartPolicy").is_some() {
-            e.push(FieldError::forbidden(cp.child("restartPolicy"), "may not be set for non-init containers"));
+            e.push(FieldError::forbidden(
+                cp.child("restartPolicy"),
+                "may not be set for non-init containers",
+            ));
         }
     }
     host_port_conflicts(list, p, e);
@@ -72,7 +75,13 @@ fn probes(c: &Value, ctx: &PodCtx, cp: &P, e: &mut Errs) {
 }
 
 /// `validateInitContainers`.
-pub(crate) fn init_containers(list: &[Value], regular: &[Value], ctx: &PodCtx, p: &P, e: &mut Errs) {
+pub(crate) fn init_containers(
+    list: &[Value],
+    regular: &[Value],
+    ctx: &PodCtx,
+    p: &P,
+    e: &mut Errs,
+) {
     let mut names: BTreeSet<&str> = regular.iter().map(|c| crate::json::s(c, "name")).collect();
     for (i, c) in list.iter().enumerate() {
         let cp = p.index(i);
@@ -83,7 +92,11 @@ pub(crate) fn init_containers(list: &[Value], regular: &[Value], ctx: &PodCtx, p
         common(c, ctx, &cp, e);
         let restart = get_str(c, "restartPolicy", &cp, e);
         if let Some(r) = restart.filter(|r| *r != "Always") {
-            e.push(FieldError::not_supported(cp.child("restartPolicy"), r, &["Always"]));
+            e.push(FieldError::not_supported(
+                cp.child("restartPolicy"),
+                r,
+                &["Always"],
+            ));
         }
         let name = crate::json::s(c, "name");
         if names.contains(name) {
@@ -98,9 +111,17 @@ pub(crate) fn init_containers(list: &[Value], regular: &[Value], ctx: &PodCtx, p
             }
             probes(c, ctx, &cp, e);
         } else {
-            for k in ["lifecycle", "livenessProbe", "readinessProbe", "startupProbe"] {
+            for k in [
+                "lifecycle",
+                "livenessProbe",
+                "readinessProbe",
+                "startupProbe",
+            ] {
                 if field(c, k).is_some() {
-                    e.push(FieldError::forbidden(cp.child(k), "may not be set for init containers without restartPolicy=Always"));
+                    e.push(FieldError::forbidden(
+                        cp.child(k),
+                        "may not be set for init containers without restartPolicy=Always",
+                    ));
                 }
             }
         }
@@ -122,7 +143,10 @@ fn common(c: &Value, ctx: &PodCtx, p: &P, e: &mut Errs) {
     }
     match get_str(c, "terminationMessagePolicy", p, e).unwrap_or("") {
         "File" | "FallbackToLogsOnError" => {}
-        "" => e.push(FieldError::required(p.child("terminationMessagePolicy"), "")),
+        "" => e.push(FieldError::required(
+            p.child("terminationMessagePolicy"),
+            "",
+        )),
         other => e.push(FieldError::not_supported(
             p.child("terminationMessagePolicy"),
             other,
@@ -187,7 +211,11 @@ pub(crate) fn protocol(o: &Value, p: &P, e: &mut Errs) {
     match get_str(o, "protocol", p, e).unwrap_or("") {
         "" => e.push(FieldError::required(p.child("protocol"), "")),
         x if PROTOCOLS.contains(&x) => {}
-        x => e.push(FieldError::not_supported(p.child("protocol"), x, &PROTOCOLS)),
+        x => e.push(FieldError::not_supported(
+            p.child("protocol"),
+            x,
+            &PROTOCOLS,
+        )),
     }
 }
 
@@ -200,9 +228,16 @@ fn host_port_conflicts(list: &[Value], p: &P, e: &mut Errs) {
             if hp == 0 {
                 continue;
             }
-            let key = format!("{}/{}/{hp}", crate::json::s(port, "protocol"), crate::json::s(port, "hostIP"));
+            let key = format!(
+                "{}/{}/{hp}",
+                crate::json::s(port, "protocol"),
+                crate::json::s(port, "hostIP")
+            );
             if !seen.insert(key.clone()) {
-                e.push(FieldError::duplicate(p.index(ci).child("ports").index(pi).child("hostPort"), key));
+                e.push(FieldError::duplicate(
+                    p.index(ci).child("ports").index(pi).child("hostPort"),
+                    key,
+                ));
             }
         }
     }
@@ -214,7 +249,9 @@ fn volume_mounts(c: &Value, ctx: &PodCtx, p: &P, e: &mut Errs) {
         .iter()
         .map(|d| (crate::json::s(d, "name"), crate::json::s(d, "devicePath")))
         .collect();
-    let privileged = c.get("securityContext").is_some_and(|sc| crate::json::flag(sc, "privileged"));
+    let privileged = c
+        .get("securityContext")
+        .is_some_and(|sc| crate::json::flag(sc, "privileged"));
     let mut mount_points = BTreeSet::new();
     for (i, m) in get_arr(c, "volumeMounts", p, e).iter().enumerate() {
         let ip = mp.index(i);
@@ -230,13 +267,25 @@ fn volume_mounts(c: &Value, ctx: &PodCtx, p: &P, e: &mut Errs) {
             e.push(FieldError::required(ip.child("mountPath"), ""));
         }
         if !mount_points.insert(path) {
-            e.push(FieldError::invalid(ip.child("mountPath"), path, "must be unique"));
+            e.push(FieldError::invalid(
+                ip.child("mountPath"),
+                path,
+                "must be unique",
+            ));
         }
         if devices.contains_key(name) {
-            e.push(FieldError::invalid(ip.child("name"), name, "must not already exist in volumeDevices"));
+            e.push(FieldError::invalid(
+                ip.child("name"),
+                name,
+                "must not already exist in volumeDevices",
+            ));
         }
         if devices.values().any(|d| *d == path) {
-            e.push(FieldError::invalid(ip.child("mountPath"), path, "must not already exist as a path in volumeDevices"));
+            e.push(FieldError::invalid(
+                ip.child("mountPath"),
+                path,
+                "must not already exist as a path in volumeDevices",
+            ));
         }
         let sub = get_str(m, "subPath", &ip, e).unwrap_or("");
         if !sub.is_empty() {
@@ -245,17 +294,28 @@ fn volume_mounts(c: &Value, ctx: &PodCtx, p: &P, e: &mut Errs) {
         let sub_expr = get_str(m, "subPathExpr", &ip, e).unwrap_or("");
         if !sub_expr.is_empty() {
             if !sub.is_empty() {
-                e.push(FieldError::invalid(ip.child("subPathExpr"), sub_expr, "subPathExpr and subPath are mutually exclusive"));
+                e.push(FieldError::invalid(
+                    ip.child("subPathExpr"),
+                    sub_expr,
+                    "subPathExpr and subPath are mutually exclusive",
+                ));
             }
             local_descending_path(sub_expr, &mp.child("subPathExpr"), e);
         }
         if let Some(prop) = get_str(m, "mountPropagation", &ip, e) {
             let pp = mp.child("mountPropagation");
             if !matches!(prop, "Bidirectional" | "HostToContainer" | "None") {
-                e.push(FieldError::not_supported(&pp, prop, &["Bidirectional", "HostToContainer", "None"]));
+                e.push(FieldError::not_supported(
+                    &pp,
+                    prop,
+                    &["Bidirectional", "HostToContainer", "None"],
+                ));
             }
             if prop == "Bidirectional" && !privileged {
-                e.push(FieldError::forbidden(pp, "Bidirectional mount propagation is available only to privileged containers"));
+                e.push(FieldError::forbidden(
+                    pp,
+                    "Bidirectional mount propagation is available only to privileged containers",
+                ));
             }
         }
     }
@@ -278,7 +338,11 @@ pub(crate) fn no_backsteps(path: &str, p: &P, e: &mut Errs) {
 
 fn id_range(sc: &Value, k: &str, p: &P, e: &mut Errs) {
     if let Some(id) = get_i64(sc, k, p, e).filter(|id| !(0..=4_294_967_295).contains(id)) {
-        e.push(FieldError::invalid(p.child(k), id, range_error(0, 4_294_967_295)));
+        e.push(FieldError::invalid(
+            p.child(k),
+            id,
+            range_error(0, 4_294_967_295),
+        ));
     }
 }
 
@@ -288,10 +352,18 @@ fn security_context(sc: &Value, host_users: bool, p: &P, e: &mut Errs) {
     id_range(sc, "runAsGroup", p, e);
     if let Some(pm) = get_str(sc, "procMount", p, e) {
         if !matches!(pm, "Default" | "Unmasked") {
-            e.push(FieldError::not_supported(p.child("procMount"), pm, &["Default", "Unmasked"]));
+            e.push(FieldError::not_supported(
+                p.child("procMount"),
+                pm,
+                &["Default", "Unmasked"],
+            ));
         }
         if host_users && pm == "Unmasked" {
-            e.push(FieldError::invalid(p.child("procMount"), pm, "`hostUsers` must be false to use `Unmasked`"));
+            e.push(FieldError::invalid(
+                p.child("procMount"),
+                pm,
+                "`hostUsers` must be false to use `Unmasked`",
+            ));
         }
     }
     if let Some(sp) = get_obj(sc, "seccompProfile", p, e) {
@@ -299,9 +371,16 @@ fn security_context(sc: &Value, host_users: bool, p: &P, e: &mut Errs) {
     }
     let privileged = get_bool(sc, "privileged", p, e) == Some(true);
     if get_bool(sc, "allowPrivilegeEscalation", p, e) == Some(false) {
-        let add = sc.get("capabilities").map(|c| crate::json::items(c, "add")).unwrap_or(&[]);
+        let add = sc
+            .get("capabilities")
+            .map(|c| crate::json::items(c, "add"))
+            .unwrap_or(&[]);
         if privileged {
-            e.push(gofmt::invalid_raw(p, "core.SecurityContext{...}", "cannot set `allowPrivilegeEscalation` to false and `privileged` to true"));
+            e.push(gofmt::invalid_raw(
+                p,
+                "core.SecurityContext{...}",
+                "cannot set `allowPrivilegeEscalation` to false and `privileged` to true",
+            ));
         }
         if add.iter().any(|c| c.as_str() == Some("CAP_SYS_ADMIN")) {
             e.push(gofmt::invalid_raw(
@@ -318,13 +397,23 @@ pub(crate) fn seccomp_profile(sp: &Value, p: &P, e: &mut Errs) {
     let t = get_str(sp, "type", p, e).unwrap_or("");
     match t {
         "Localhost" | "RuntimeDefault" | "Unconfined" => {}
-        "" => e.push(FieldError::required(p.child("type"), "type is required when seccompProfile is set")),
-        other => e.push(FieldError::not_supported(p.child("type"), other, &["Localhost", "RuntimeDefault", "Unconfined"])),
+        "" => e.push(FieldError::required(
+            p.child("type"),
+            "type is required when seccompProfile is set",
+        )),
+        other => e.push(FieldError::not_supported(
+            p.child("type"),
+            other,
+            &["Localhost", "RuntimeDefault", "Unconfined"],
+        )),
     }
     let local = get_str(sp, "localhostProfile", p, e);
     match (t, local) {
         ("Localhost", None) => {
-            e.push(FieldError::required(p.child("localhostProfile"), "must be set when seccomp type is Localhost"));
+            e.push(FieldError::required(
+                p.child("localhostProfile"),
+                "must be set when seccomp type is Localhost",
+            ));
         }
         ("Localhost", Some(l)) => local_descending_path(l, &p.child("localhostProfile"), e),
         (_, Some(_)) => e.push(gofmt::invalid_raw(
@@ -343,13 +432,21 @@ pub(crate) fn pod_security_context(sc: &Value, p: &P, e: &mut Errs) {
     }
     for (i, g) in get_arr(sc, "supplementalGroups", p, e).iter().enumerate() {
         if let Some(id) = g.as_i64().filter(|id| !(0..=4_294_967_295).contains(id)) {
-            e.push(FieldError::invalid(p.child("supplementalGroups").index(i), id, range_error(0, 4_294_967_295)));
+            e.push(FieldError::invalid(
+                p.child("supplementalGroups").index(i),
+                id,
+                range_error(0, 4_294_967_295),
+            ));
         }
     }
-    if let Some(pol) = get_str(sc, "fsGroupChangePolicy", p, e) {
-        if !matches!(pol, "Always" | "OnRootMismatch") {
-            e.push(FieldError::not_supported(p.child("fsGroupChangePolicy"), pol, &["Always", "OnRootMismatch"]));
-        }
+    if let Some(pol) = get_str(sc, "fsGroupChangePolicy", p, e)
+        && !matches!(pol, "Always" | "OnRootMismatch")
+    {
+        e.push(FieldError::not_supported(
+            p.child("fsGroupChangePolicy"),
+            pol,
+            &["Always", "OnRootMismatch"],
+        ));
     }
     if let Some(sp) = get_obj(sc, "seccompProfile", p, e) {
         seccomp_profile(sp, &p.child("seccompProfile"), e);
@@ -372,7 +469,11 @@ mod tests {
     use serde_json::json;
 
     fn ctx() -> PodCtx {
-        PodCtx { volumes: BTreeMap::new(), grace: Some(30), host_users: true }
+        PodCtx {
+            volumes: BTreeMap::new(),
+            grace: Some(30),
+            host_users: true,
+        }
     }
 
     #[test]
@@ -386,14 +487,17 @@ mod tests {
         let mut e = Vec::new();
         containers(&list, &ctx(), &P::new("spec.containers"), &mut e);
         let e: Vec<String> = e.iter().map(ToString::to_string).collect();
-        assert_eq!(e, vec![
-            "spec.containers[0].image: Required value",
-            "spec.containers[0].ports[0].containerPort: Required value",
-            "spec.containers[0].ports[1].protocol: Unsupported value: \"XYZ\": supported values: \"SCTP\", \"TCP\", \"UDP\"",
-            "spec.containers[0].volumeMounts[0].name: Not found: \"missing\"",
-            "spec.containers[0].imagePullPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"IfNotPresent\", \"Never\"",
-            "spec.containers[1].name: Duplicate value: \"web\"",
-        ]);
+        assert_eq!(
+            e,
+            vec![
+                "spec.containers[0].image: Required value",
+                "spec.containers[0].ports[0].containerPort: Required value",
+                "spec.containers[0].ports[1].protocol: Unsupported value: \"XYZ\": supported values: \"SCTP\", \"TCP\", \"UDP\"",
+                "spec.containers[0].volumeMounts[0].name: Not found: \"missing\"",
+                "spec.containers[0].imagePullPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"IfNotPresent\", \"Never\"",
+                "spec.containers[1].name: Duplicate value: \"web\"",
+            ]
+        );
         let mut e = Vec::new();
         containers(&[], &ctx(), &P::new("spec.containers"), &mut e);
         assert_eq!(e[0].to_string(), "spec.containers: Required value");

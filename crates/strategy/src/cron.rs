@@ -8,18 +8,64 @@ struct Bounds {
 }
 
 const MONTHS: [(&str, u64); 12] = [
-    ("jan", 1), ("feb", 2), ("mar", 3), ("apr", 4), ("may", 5), ("jun", 6),
-    ("jul", 7), ("aug", 8), ("sep", 9), ("oct", 10), ("nov", 11), ("dec", 12),
+    ("jan", 1),
+    ("feb", 2),
+    ("mar", 3),
+    ("apr", 4),
+    ("may", 5),
+    ("jun", 6),
+    ("jul", 7),
+    ("aug", 8),
+    ("sep", 9),
+    ("oct", 10),
+    ("nov", 11),
+    ("dec", 12),
 ];
-const DAYS: [(&str, u64); 7] = [("sun", 0), ("mon", 1), ("tue", 2), ("wed", 3), ("thu", 4), ("fri", 5), ("sat", 6)];
+const DAYS: [(&str, u64); 7] = [
+    ("sun", 0),
+    ("mon", 1),
+    ("tue", 2),
+    ("wed", 3),
+    ("thu", 4),
+    ("fri", 5),
+    ("sat", 6),
+];
 const FIELDS: [Bounds; 5] = [
-    Bounds { min: 0, max: 59, names: &[] },
-    Bounds { min: 0, max: 23, names: &[] },
-    Bounds { min: 1, max: 31, names: &[] },
-    Bounds { min: 1, max: 12, names: &MONTHS },
-    Bounds { min: 0, max: 6, names: &DAYS },
+    Bounds {
+        min: 0,
+        max: 59,
+        names: &[],
+    },
+    Bounds {
+        min: 0,
+        max: 23,
+        names: &[],
+    },
+    Bounds {
+        min: 1,
+        max: 31,
+        names: &[],
+    },
+    Bounds {
+        min: 1,
+        max: 12,
+        names: &MONTHS,
+    },
+    Bounds {
+        min: 0,
+        max: 6,
+        names: &DAYS,
+    },
 ];
-const DESCRIPTORS: [&str; 7] = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
+const DESCRIPTORS: [&str; 7] = [
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@midnight",
+    "@hourly",
+];
 
 /// Go's `strconv.Atoi` error text.
 fn atoi(s: &str) -> Result<i64, String> {
@@ -27,7 +73,8 @@ fn atoi(s: &str) -> Result<i64, String> {
     if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
         return Err(format!("strconv.Atoi: parsing {s:?}: invalid syntax"));
     }
-    s.parse::<i64>().map_err(|_| format!("strconv.Atoi: parsing {s:?}: value out of range"))
+    s.parse::<i64>()
+        .map_err(|_| format!("strconv.Atoi: parsing {s:?}: value out of range"))
 }
 
 fn must_parse_int(expr: &str) -> Result<u64, String> {
@@ -70,13 +117,21 @@ fn range(expr: &str, b: &Bounds) -> Result<(), String> {
         _ => return Err(format!("too many slashes: {expr}")),
     };
     if start < b.min {
-        return Err(format!("beginning of range ({start}) below minimum ({}): {expr}", b.min));
+        return Err(format!(
+            "beginning of range ({start}) below minimum ({}): {expr}",
+            b.min
+        ));
     }
     if end > b.max {
-        return Err(format!("end of range ({end}) above maximum ({}): {expr}", b.max));
+        return Err(format!(
+            "end of range ({end}) above maximum ({}): {expr}",
+            b.max
+        ));
     }
     if start > end {
-        return Err(format!("beginning of range ({start}) beyond end of range ({end}): {expr}"));
+        return Err(format!(
+            "beginning of range ({start}) beyond end of range ({end}): {expr}"
+        ));
     }
     if step == 0 {
         return Err(format!("step of range should be a positive number: {expr}"));
@@ -94,13 +149,20 @@ fn go_duration(s: &str) -> bool {
         return false;
     }
     while !rest.is_empty() {
-        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if num_end == 0 {
             return false;
         }
         rest = &rest[num_end..];
-        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
-        if !matches!(&rest[..unit_end], "ns" | "us" | "µs" | "μs" | "ms" | "s" | "m" | "h") {
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        if !matches!(
+            &rest[..unit_end],
+            "ns" | "us" | "µs" | "μs" | "ms" | "s" | "m" | "h"
+        ) {
             return false;
         }
         rest = &rest[unit_end..];
@@ -128,14 +190,20 @@ pub(crate) fn parse_standard(spec: &str) -> Result<(), String> {
             return if go_duration(d) {
                 Ok(())
             } else {
-                Err(format!("failed to parse duration {spec}: time: invalid duration {d:?}"))
+                Err(format!(
+                    "failed to parse duration {spec}: time: invalid duration {d:?}"
+                ))
             };
         }
         return Err(format!("unrecognized descriptor: {spec}"));
     }
     let fields: Vec<&str> = spec.split_whitespace().collect();
     if fields.len() != 5 {
-        return Err(format!("expected exactly 5 fields, found {}: [{}]", fields.len(), fields.join(" ")));
+        return Err(format!(
+            "expected exactly 5 fields, found {}: [{}]",
+            fields.len(),
+            fields.join(" ")
+        ));
     }
     for (f, b) in fields.iter().zip(FIELDS.iter()) {
         for expr in f.split(',') {
@@ -151,22 +219,44 @@ mod tests {
 
     #[test]
     fn accepts_standard_schedules() {
-        for ok in ["*/1 * * * *", "0 0 * * *", "@hourly", "30 2 1-15/2 JAN,mar MON-fri", "@every 1h30m", "0 0 ? * *"] {
+        for ok in [
+            "*/1 * * * *",
+            "0 0 * * *",
+            "@hourly",
+            "30 2 1-15/2 JAN,mar MON-fri",
+            "@every 1h30m",
+            "0 0 ? * *",
+        ] {
             assert_eq!(parse_standard(ok), Ok(()), "{ok}");
         }
     }
 
     #[test]
     fn error_texts() {
-        assert_eq!(parse_standard("foo"), Err("expected exactly 5 fields, found 1: [foo]".into()));
-        assert_eq!(parse_standard("@often"), Err("unrecognized descriptor: @often".into()));
-        assert_eq!(parse_standard("60 * * * *"), Err("end of range (60) above maximum (59): 60".into()));
+        assert_eq!(
+            parse_standard("foo"),
+            Err("expected exactly 5 fields, found 1: [foo]".into())
+        );
+        assert_eq!(
+            parse_standard("@often"),
+            Err("unrecognized descriptor: @often".into())
+        );
+        assert_eq!(
+            parse_standard("60 * * * *"),
+            Err("end of range (60) above maximum (59): 60".into())
+        );
         assert_eq!(
             parse_standard("x * * * *"),
             Err("failed to parse int from x: strconv.Atoi: parsing \"x\": invalid syntax".into())
         );
-        assert_eq!(parse_standard("0 0 0 * *"), Err("beginning of range (0) below minimum (1): 0".into()));
-        assert_eq!(parse_standard("5-1 * * * *"), Err("beginning of range (5) beyond end of range (1): 5-1".into()));
+        assert_eq!(
+            parse_standard("0 0 0 * *"),
+            Err("beginning of range (0) below minimum (1): 0".into())
+        );
+        assert_eq!(
+            parse_standard("5-1 * * * *"),
+            Err("beginning of range (5) beyond end of range (1): 5-1".into())
+        );
         assert_eq!(parse_standard(""), Err("empty spec string".into()));
     }
 }

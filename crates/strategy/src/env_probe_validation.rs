@@ -5,19 +5,44 @@ use kubehci_api::FieldError;
 use serde_json::Value;
 
 use crate::json::{Errs, P, field, get_arr, get_i64, get_obj, get_str, get_strs};
-use crate::names::{config_map_key, dns1123_subdomain, env_var_name, http_header_name, port_name, port_num, qualified_name};
+use crate::names::{
+    config_map_key, dns1123_subdomain, env_var_name, http_header_name, port_name, port_num,
+    qualified_name,
+};
 
 const ENV_FIELD_PATHS: [&str; 9] = [
-    "metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName",
-    "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs",
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.uid",
+    "spec.nodeName",
+    "spec.serviceAccountName",
+    "status.hostIP",
+    "status.hostIPs",
+    "status.podIP",
+    "status.podIPs",
 ];
 const V1_FIELD_LABELS: [&str; 14] = [
-    "metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace", "metadata.uid",
-    "spec.nodeName", "spec.restartPolicy", "spec.serviceAccountName", "spec.schedulerName", "status.phase",
-    "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs",
+    "metadata.annotations",
+    "metadata.labels",
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.uid",
+    "spec.nodeName",
+    "spec.restartPolicy",
+    "spec.serviceAccountName",
+    "spec.schedulerName",
+    "status.phase",
+    "status.hostIP",
+    "status.hostIPs",
+    "status.podIP",
+    "status.podIPs",
 ];
 const RESOURCE_FIELDS: [&str; 6] = [
-    "limits.cpu", "limits.ephemeral-storage", "limits.memory", "requests.cpu", "requests.ephemeral-storage",
+    "limits.cpu",
+    "limits.ephemeral-storage",
+    "limits.memory",
+    "requests.cpu",
+    "requests.ephemeral-storage",
     "requests.memory",
 ];
 
@@ -34,7 +59,12 @@ pub(crate) fn env(c: &Value, p: &P, e: &mut Errs) {
             }
         }
         if let Some(from) = get_obj(ev, "valueFrom", &ip, e) {
-            value_from(from, !crate::json::s(ev, "value").is_empty(), &ip.child("valueFrom"), e);
+            value_from(
+                from,
+                !crate::json::s(ev, "value").is_empty(),
+                &ip.child("valueFrom"),
+                e,
+            );
         }
     }
 }
@@ -62,9 +92,17 @@ fn value_from(from: &Value, has_value: bool, p: &P, e: &mut Errs) {
             "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`",
         ));
     } else if has_value {
-        e.push(FieldError::invalid(p, "", "may not be specified when `value` is not empty"));
+        e.push(FieldError::invalid(
+            p,
+            "",
+            "may not be specified when `value` is not empty",
+        ));
     } else if n > 1 {
-        e.push(FieldError::invalid(p, "", "may not have more than one field specified at a time"));
+        e.push(FieldError::invalid(
+            p,
+            "",
+            "may not have more than one field specified at a time",
+        ));
     }
 }
 
@@ -96,10 +134,18 @@ pub(crate) fn object_field_selector(f: &Value, expressions: &[&str], p: &P, e: &
         Some(format!("field label not supported: {path}"))
     };
     if let Some(err) = convert_err {
-        e.push(FieldError::invalid(p.child("fieldPath"), path, format!("error converting fieldPath: {err}")));
+        e.push(FieldError::invalid(
+            p.child("fieldPath"),
+            path,
+            format!("error converting fieldPath: {err}"),
+        ));
         return;
     }
-    let internal = if path == "spec.host" { "spec.nodeName" } else { path };
+    let internal = if path == "spec.host" {
+        "spec.nodeName"
+    } else {
+        path
+    };
     match subscripted {
         Some(("metadata.annotations", key)) => {
             for msg in qualified_name(&key.to_lowercase()) {
@@ -114,7 +160,11 @@ pub(crate) fn object_field_selector(f: &Value, expressions: &[&str], p: &P, e: &
         None if !expressions.contains(&internal) => {
             let mut sorted: Vec<&str> = expressions.to_vec();
             sorted.sort_unstable();
-            e.push(FieldError::not_supported(p.child("fieldPath"), internal, &sorted));
+            e.push(FieldError::not_supported(
+                p.child("fieldPath"),
+                internal,
+                &sorted,
+            ));
         }
         None => {}
     }
@@ -132,7 +182,11 @@ pub(crate) fn resource_field_selector(r: &Value, volume: bool, p: &P, e: &mut Er
         && !resource.starts_with("requests.hugepages-")
         && !resource.starts_with("limits.hugepages-")
     {
-        e.push(FieldError::not_supported(p.child("resource"), resource, &RESOURCE_FIELDS));
+        e.push(FieldError::not_supported(
+            p.child("resource"),
+            resource,
+            &RESOURCE_FIELDS,
+        ));
     }
 }
 
@@ -176,9 +230,17 @@ pub(crate) fn env_from(c: &Value, p: &P, e: &mut Errs) {
             }
         }
         if n == 0 {
-            e.push(FieldError::invalid(&fp, "", "must specify one of: `configMapRef` or `secretRef`"));
+            e.push(FieldError::invalid(
+                &fp,
+                "",
+                "must specify one of: `configMapRef` or `secretRef`",
+            ));
         } else if n > 1 {
-            e.push(FieldError::invalid(&fp, "", "may not have more than one field specified at a time"));
+            e.push(FieldError::invalid(
+                &fp,
+                "",
+                "may not have more than one field specified at a time",
+            ));
         }
     }
 }
@@ -210,10 +272,15 @@ pub(crate) fn port_num_or_name(v: Option<&Value>, p: &P, e: &mut Errs) {
 pub(crate) fn handler(h: &Value, grace: Option<i64>, p: &P, e: &mut Errs) {
     let mut n = 0;
     for k in ["exec", "httpGet", "tcpSocket", "grpc", "sleep"] {
-        let Some(a) = get_obj(h, k, p, e) else { continue };
+        let Some(a) = get_obj(h, k, p, e) else {
+            continue;
+        };
         let ap = p.child(k);
         if n > 0 {
-            e.push(FieldError::forbidden(ap, "may not specify more than 1 handler type"));
+            e.push(FieldError::forbidden(
+                ap,
+                "may not specify more than 1 handler type",
+            ));
             continue;
         }
         n += 1;
@@ -230,7 +297,11 @@ pub(crate) fn handler(h: &Value, grace: Option<i64>, p: &P, e: &mut Errs) {
                 port_num_or_name(field(a, "port"), &ap.child("port"), e);
                 let scheme = get_str(a, "scheme", &ap, e).unwrap_or("");
                 if !matches!(scheme, "HTTP" | "HTTPS") {
-                    e.push(FieldError::not_supported(ap.child("scheme"), scheme, &["HTTP", "HTTPS"]));
+                    e.push(FieldError::not_supported(
+                        ap.child("scheme"),
+                        scheme,
+                        &["HTTP", "HTTPS"],
+                    ));
                 }
                 for hdr in get_arr(a, "httpHeaders", &ap, e) {
                     let name = crate::json::s(hdr, "name");
@@ -252,7 +323,9 @@ pub(crate) fn handler(h: &Value, grace: Option<i64>, p: &P, e: &mut Errs) {
                     e.push(FieldError::invalid(
                         ap,
                         secs,
-                        format!("must be non-negative and less than terminationGracePeriodSeconds ({g})"),
+                        format!(
+                            "must be non-negative and less than terminationGracePeriodSeconds ({g})"
+                        ),
                     ));
                 }
             }
@@ -278,14 +351,28 @@ pub(crate) fn probe(pr: &Value, kind: ProbeKind, grace: Option<i64>, p: &P, e: &
         Value::Object(m)
     });
     handler(no_sleep.as_ref().unwrap_or(pr), grace, p, e);
-    for k in ["initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold"] {
+    for k in [
+        "initialDelaySeconds",
+        "timeoutSeconds",
+        "periodSeconds",
+        "successThreshold",
+        "failureThreshold",
+    ] {
         if let Some(v) = get_i64(pr, k, p, e).filter(|v| *v < 0) {
-            e.push(FieldError::invalid(p.child(k), v, "must be greater than or equal to 0"));
+            e.push(FieldError::invalid(
+                p.child(k),
+                v,
+                "must be greater than or equal to 0",
+            ));
         }
     }
     let tgps = get_i64(pr, "terminationGracePeriodSeconds", p, e);
     if let Some(t) = tgps.filter(|t| *t <= 0) {
-        e.push(FieldError::invalid(p.child("terminationGracePeriodSeconds"), t, "must be greater than 0"));
+        e.push(FieldError::invalid(
+            p.child("terminationGracePeriodSeconds"),
+            t,
+            "must be greater than 0",
+        ));
     }
     match kind {
         ProbeKind::Readiness => {
@@ -300,7 +387,11 @@ pub(crate) fn probe(pr: &Value, kind: ProbeKind, grace: Option<i64>, p: &P, e: &
         ProbeKind::Liveness | ProbeKind::Startup => {
             let st = crate::json::int(pr, "successThreshold").unwrap_or(0);
             if st != 1 {
-                e.push(FieldError::invalid(p.child("successThreshold"), st, "must be 1"));
+                e.push(FieldError::invalid(
+                    p.child("successThreshold"),
+                    st,
+                    "must be 1",
+                ));
             }
         }
     }
@@ -323,11 +414,14 @@ mod tests {
             {"name": "A=B", "value": "x"},
             {"name": "P", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "status.phase"}}},
             {"name": "Q", "valueFrom": {}}]});
-        assert_eq!(run(env, c), vec![
-            "spec.containers[0].env[0].name: Invalid value: \"A=B\": a valid environment variable name must consist only of printable ASCII characters other than '='",
-            "spec.containers[0].env[1].valueFrom.fieldRef.fieldPath: Unsupported value: \"status.phase\": supported values: \"metadata.name\", \"metadata.namespace\", \"metadata.uid\", \"spec.nodeName\", \"spec.serviceAccountName\", \"status.hostIP\", \"status.hostIPs\", \"status.podIP\", \"status.podIPs\"",
-            "spec.containers[0].env[2].valueFrom: Invalid value: \"\": must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`",
-        ]);
+        assert_eq!(
+            run(env, c),
+            vec![
+                "spec.containers[0].env[0].name: Invalid value: \"A=B\": a valid environment variable name must consist only of printable ASCII characters other than '='",
+                "spec.containers[0].env[1].valueFrom.fieldRef.fieldPath: Unsupported value: \"status.phase\": supported values: \"metadata.name\", \"metadata.namespace\", \"metadata.uid\", \"spec.nodeName\", \"spec.serviceAccountName\", \"status.hostIP\", \"status.hostIPs\", \"status.podIP\", \"status.podIPs\"",
+                "spec.containers[0].env[2].valueFrom: Invalid value: \"\": must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`",
+            ]
+        );
     }
 
     #[test]
@@ -337,12 +431,24 @@ mod tests {
         let mut e = Vec::new();
         probe(&pr, ProbeKind::Liveness, Some(30), &P::new("p"), &mut e);
         let e: Vec<String> = e.iter().map(ToString::to_string).collect();
-        assert_eq!(e, vec![
-            "p.httpGet.port: Invalid value: 70000: must be between 1 and 65535, inclusive",
-            "p.successThreshold: Invalid value: 2: must be 1",
-        ]);
+        assert_eq!(
+            e,
+            vec![
+                "p.httpGet.port: Invalid value: 70000: must be between 1 and 65535, inclusive",
+                "p.successThreshold: Invalid value: 2: must be 1",
+            ]
+        );
         let mut e = Vec::new();
-        probe(&json!({"successThreshold": 1}), ProbeKind::Startup, None, &P::new("p"), &mut e);
-        assert_eq!(e[0].to_string(), "p: Required value: must specify a handler type");
+        probe(
+            &json!({"successThreshold": 1}),
+            ProbeKind::Startup,
+            None,
+            &P::new("p"),
+            &mut e,
+        );
+        assert_eq!(
+            e[0].to_string(),
+            "p: Required value: must specify a handler type"
+        );
     }
 }

@@ -16,7 +16,10 @@ pub(crate) fn string_map(m: Option<&BTreeMap<String, String>>) -> String {
     match m {
         None => "map[string]string(nil)".to_string(),
         Some(m) => {
-            let parts: Vec<String> = m.iter().map(|(k, v)| format!("{}:{}", quote(k), quote(v))).collect();
+            let parts: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{}:{}", quote(k), quote(v)))
+                .collect();
             format!("map[string]string{{{}}}", parts.join(", "))
         }
     }
@@ -24,9 +27,14 @@ pub(crate) fn string_map(m: Option<&BTreeMap<String, String>>) -> String {
 
 /// The labels of an object-like value as `%#v` (absent map is `nil`).
 pub(crate) fn labels_of(meta: Option<&Value>) -> String {
-    let m = meta.and_then(|m| m.get("labels")).and_then(Value::as_object).map(|o| {
-        o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect::<BTreeMap<_, _>>()
-    });
+    let m = meta
+        .and_then(|m| m.get("labels"))
+        .and_then(Value::as_object)
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                .collect::<BTreeMap<_, _>>()
+        });
     string_map(m.as_ref())
 }
 
@@ -58,7 +66,9 @@ pub(crate) fn label_selector(sel: Option<&Value>) -> String {
         return "null".to_string();
     };
     let labels = sel.get("matchLabels").and_then(Value::as_object).map(|o| {
-        o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect::<BTreeMap<_, _>>()
+        o.iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+            .collect::<BTreeMap<_, _>>()
     });
     let exprs = match sel.get("matchExpressions").and_then(Value::as_array) {
         None => "[]v1.LabelSelectorRequirement(nil)".to_string(),
@@ -77,21 +87,44 @@ pub(crate) fn label_selector(sel: Option<&Value>) -> String {
             format!("[]v1.LabelSelectorRequirement{{{}}}", parts.join(", "))
         }
     };
-    format!("v1.LabelSelector{{MatchLabels:{}, MatchExpressions:{exprs}}}", string_map(labels.as_ref()))
+    format!(
+        "v1.LabelSelector{{MatchLabels:{}, MatchExpressions:{exprs}}}",
+        string_map(labels.as_ref())
+    )
 }
 
 /// `intstr.IntOrString{Type:0, IntVal:1, StrVal:""}`.
 pub(crate) fn int_or_string(v: &Value) -> String {
     match v {
-        Value::String(s) => format!("intstr.IntOrString{{Type:1, IntVal:0, StrVal:{}}}", quote(s)),
-        other => format!("intstr.IntOrString{{Type:0, IntVal:{}, StrVal:\"\"}}", other.as_i64().unwrap_or(0)),
+        Value::String(s) => format!(
+            "intstr.IntOrString{{Type:1, IntVal:0, StrVal:{}}}",
+            quote(s)
+        ),
+        other => format!(
+            "intstr.IntOrString{{Type:0, IntVal:{}, StrVal:\"\"}}",
+            other.as_i64().unwrap_or(0)
+        ),
     }
 }
 
 /// A field error whose bad value is shown verbatim (already rendered as Go would).
-pub(crate) fn raw(kind: FieldErrorType, field: impl Into<String>, rendered: &str, detail: &str) -> FieldError {
-    let detail = if detail.is_empty() { rendered.to_string() } else { format!("{rendered}: {detail}") };
-    FieldError { kind, field: field.into(), value: None, detail }
+pub(crate) fn raw(
+    kind: FieldErrorType,
+    field: impl Into<String>,
+    rendered: &str,
+    detail: &str,
+) -> FieldError {
+    let detail = if detail.is_empty() {
+        rendered.to_string()
+    } else {
+        format!("{rendered}: {detail}")
+    };
+    FieldError {
+        kind,
+        field: field.into(),
+        value: None,
+        detail,
+    }
 }
 
 /// `Invalid value: <rendered>: detail`.
@@ -106,7 +139,11 @@ pub(crate) fn immutable_raw(field: impl Into<String>, rendered: &str) -> FieldEr
 
 /// `field is immutable` for a scalar JSON value (strings quoted, numbers bare, absent `null`).
 pub(crate) fn immutable(field: impl Into<String>, new: Option<&Value>) -> FieldError {
-    FieldError::invalid(field, new.cloned().unwrap_or(Value::Null), "field is immutable")
+    FieldError::invalid(
+        field,
+        new.cloned().unwrap_or(Value::Null),
+        "field is immutable",
+    )
 }
 
 #[cfg(test)]
@@ -122,8 +159,14 @@ mod tests {
             "v1.LabelSelector{MatchLabels:map[string]string{\"a\":\"1\", \"b\":\"2\"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}"
         );
         assert_eq!(string_slice(Some(&["x"])), "[]string{\"x\"}");
-        assert_eq!(int_or_string(&json!(0)), "intstr.IntOrString{Type:0, IntVal:0, StrVal:\"\"}");
+        assert_eq!(
+            int_or_string(&json!(0)),
+            "intstr.IntOrString{Type:0, IntVal:0, StrVal:\"\"}"
+        );
         let e = invalid_raw("spec.x", "map[string]string(nil)", "bad");
-        assert_eq!(e.to_string(), "spec.x: Invalid value: map[string]string(nil): bad");
+        assert_eq!(
+            e.to_string(),
+            "spec.x: Invalid value: map[string]string(nil): bad"
+        );
     }
 }

@@ -23,7 +23,11 @@ impl P {
     }
 
     pub(crate) fn child(&self, name: &str) -> Self {
-        if self.0.is_empty() { P(name.to_string()) } else { P(format!("{}.{name}", self.0)) }
+        if self.0.is_empty() {
+            P(name.to_string())
+        } else {
+            P(format!("{}.{name}", self.0))
+        }
     }
 
     /// Several children at once: `p.at(&["spec", "template"])`.
@@ -39,6 +43,7 @@ impl P {
         P(format!("{}[{k}]", self.0))
     }
 
+    #[cfg(test)]
     pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
@@ -72,10 +77,6 @@ pub(crate) fn field<'a>(o: &'a Value, k: &str) -> Option<&'a Value> {
     o.get(k).filter(|v| !v.is_null())
 }
 
-pub(crate) fn has(o: &Value, k: &str) -> bool {
-    field(o, k).is_some()
-}
-
 /// `o[k]` as a string, "" when absent or not a string (no error; for re-reads).
 pub(crate) fn s<'a>(o: &'a Value, k: &str) -> &'a str {
     o.get(k).and_then(Value::as_str).unwrap_or("")
@@ -93,7 +94,10 @@ pub(crate) fn flag(o: &Value, k: &str) -> bool {
 
 /// `o[k]` as an array, empty when absent or not an array (no error; for re-reads).
 pub(crate) fn items<'a>(o: &'a Value, k: &str) -> &'a [Value] {
-    o.get(k).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+    o.get(k)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
 }
 
 /// Typed reads that report wrong types as field errors under `p.k`.
@@ -164,7 +168,12 @@ pub(crate) fn get_strs<'a>(o: &'a Value, k: &str, p: &P, e: &mut Errs) -> Vec<&'
 }
 
 /// A `map[string]string` (labels, selectors, data); sorted by key like upstream's output.
-pub(crate) fn get_str_map(o: &Value, k: &str, p: &P, e: &mut Errs) -> Option<BTreeMap<String, String>> {
+pub(crate) fn get_str_map(
+    o: &Value,
+    k: &str,
+    p: &P,
+    e: &mut Errs,
+) -> Option<BTreeMap<String, String>> {
     let m = get_obj(o, k, p, e)?;
     let path = p.child(k);
     let mut out = BTreeMap::new();
@@ -278,7 +287,11 @@ fn normalize(v: Option<&Value>) -> Value {
                     out.insert(k.clone(), n);
                 }
             }
-            if out.is_empty() { Value::Null } else { Value::Object(out) }
+            if out.is_empty() {
+                Value::Null
+            } else {
+                Value::Object(out)
+            }
         }
         Some(Value::Array(a)) if a.is_empty() => Value::Null,
         Some(Value::Array(a)) => Value::Array(a.iter().map(|x| normalize(Some(x))).collect()),
@@ -297,7 +310,10 @@ mod tests {
     fn paths_print_like_upstream() {
         let p = P::new("spec").child("containers").index(0).child("ports");
         assert_eq!(p.as_str(), "spec.containers[0].ports");
-        assert_eq!(P::new("metadata").child("labels").key("app").as_str(), "metadata.labels[app]");
+        assert_eq!(
+            P::new("metadata").child("labels").key("app").as_str(),
+            "metadata.labels[app]"
+        );
         assert_eq!(P::new("").child("x").as_str(), "x");
     }
 
@@ -311,7 +327,10 @@ mod tests {
         let m = get_str_map(&o, "c", &P::new("spec"), &mut e);
         assert_eq!(m.map(|m| m.len()), Some(0));
         assert_eq!(e.len(), 4);
-        assert_eq!(e[0].to_string(), "spec.a: Invalid value: 5: must be of type string");
+        assert_eq!(
+            e[0].to_string(),
+            "spec.a: Invalid value: 5: must be of type string"
+        );
         assert_eq!(e[3].field, "spec.c[k]");
     }
 

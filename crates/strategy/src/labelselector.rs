@@ -28,7 +28,10 @@ fn requirement(r: &Value, p: &P, e: &mut Errs) {
     match op {
         "In" | "NotIn" => {
             if values.is_empty() {
-                e.push(FieldError::required(p.child("values"), "must be specified when `operator` is 'In' or 'NotIn'"));
+                e.push(FieldError::required(
+                    p.child("values"),
+                    "must be specified when `operator` is 'In' or 'NotIn'",
+                ));
             }
         }
         "Exists" | "DoesNotExist" => {
@@ -39,7 +42,11 @@ fn requirement(r: &Value, p: &P, e: &mut Errs) {
                 ));
             }
         }
-        _ => e.push(FieldError::invalid(p.child("operator"), op, "not a valid selector operator")),
+        _ => e.push(FieldError::invalid(
+            p.child("operator"),
+            op,
+            "not a valid selector operator",
+        )),
     }
     validate_label_name(get_str(r, "key", p, e).unwrap_or(""), &p.child("key"), e);
     for (i, v) in values.iter().enumerate() {
@@ -64,7 +71,9 @@ pub(crate) enum Selector {
 
 impl Selector {
     pub(crate) fn from_value(sel: Option<&Value>) -> Selector {
-        let Some(sel) = sel.filter(|s| s.is_object()) else { return Selector::Nothing };
+        let Some(sel) = sel.filter(|s| s.is_object()) else {
+            return Selector::Nothing;
+        };
         let mut reqs = Vec::new();
         for (k, v) in str_map(sel, "matchLabels") {
             reqs.push((k, "In".to_string(), vec![v]));
@@ -74,10 +83,18 @@ impl Selector {
             if !matches!(op.as_str(), "In" | "NotIn" | "Exists" | "DoesNotExist") {
                 return Selector::Invalid;
             }
-            let vals = crate::json::items(r, "values").iter().filter_map(Value::as_str).map(str::to_string).collect();
+            let vals = crate::json::items(r, "values")
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect();
             reqs.push((crate::json::s(r, "key").to_string(), op, vals));
         }
-        if reqs.is_empty() { Selector::Everything } else { Selector::Reqs(reqs) }
+        if reqs.is_empty() {
+            Selector::Everything
+        } else {
+            Selector::Reqs(reqs)
+        }
     }
 
     pub(crate) fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
@@ -120,7 +137,11 @@ pub(crate) fn from_map(m: &BTreeMap<String, String>) -> Selector {
     if m.is_empty() {
         return Selector::Everything;
     }
-    Selector::Reqs(m.iter().map(|(k, v)| (k.clone(), "In".to_string(), vec![v.clone()])).collect())
+    Selector::Reqs(
+        m.iter()
+            .map(|(k, v)| (k.clone(), "In".to_string(), vec![v.clone()]))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -137,26 +158,41 @@ mod tests {
         let mut e = Vec::new();
         validate(&sel, &P::new("spec.selector"), &mut e);
         let e: Vec<String> = e.iter().map(ToString::to_string).collect();
-        assert_eq!(e, vec![
-            "spec.selector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'",
-            "spec.selector.matchExpressions[1].values: Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
-            "spec.selector.matchExpressions[2].operator: Invalid value: \"Near\": not a valid selector operator",
-        ]);
+        assert_eq!(
+            e,
+            vec![
+                "spec.selector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'",
+                "spec.selector.matchExpressions[1].values: Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+                "spec.selector.matchExpressions[2].operator: Invalid value: \"Near\": not a valid selector operator",
+            ]
+        );
     }
 
     #[test]
     fn template_mismatch_message() {
         let mut e = Vec::new();
         let t = json!({"metadata": {"labels": {"app": "web"}}});
-        check_template(Some(&json!({"matchLabels": {"app": "db"}})), Some(&t), &P::new("spec.template"), &mut e);
+        check_template(
+            Some(&json!({"matchLabels": {"app": "db"}})),
+            Some(&t),
+            &P::new("spec.template"),
+            &mut e,
+        );
         check_template(None, Some(&t), &P::new("spec.template"), &mut e);
-        check_template(Some(&json!({"matchLabels": {"app": "web"}})), Some(&t), &P::new("spec.template"), &mut e);
+        check_template(
+            Some(&json!({"matchLabels": {"app": "web"}})),
+            Some(&t),
+            &P::new("spec.template"),
+            &mut e,
+        );
         assert_eq!(e.len(), 2);
         assert_eq!(
             e[0].to_string(),
             "spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"web\"}: `selector` does not match template `labels`"
         );
-        let s = Selector::from_value(Some(&json!({"matchExpressions": [{"key": "t", "operator": "NotIn", "values": ["x"]}]})));
+        let s = Selector::from_value(Some(
+            &json!({"matchExpressions": [{"key": "t", "operator": "NotIn", "values": ["x"]}]}),
+        ));
         assert!(s.matches(&BTreeMap::new()));
     }
 }

@@ -10,6 +10,8 @@
 //! (after assigning `uid`) [`generate_job_selector`] for Jobs, then [`validate_create`];
 //! for an update: [`apply_defaults`], [`prepare_for_update`], [`validate_update`].
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 mod apps_defaults;
 mod apps_validation;
 mod batch;
@@ -59,7 +61,9 @@ pub fn is_known(group: &str, resource: &str) -> bool {
 
 /// Upstream defaulting: what kubectl users see in `get -o yaml` that they did not send.
 pub fn apply_defaults(group: &str, resource: &str, obj: &mut Value) {
-    let Some(kind) = Kind::of(group, resource) else { return };
+    let Some(kind) = Kind::of(group, resource) else {
+        return;
+    };
     use Kind::*;
     match kind {
         Pod => pod_defaults::pod(obj),
@@ -102,7 +106,13 @@ pub fn prepare_for_create(group: &str, resource: &str, obj: &mut Value) {
 /// `old`, generation bumped iff the spec changed) or on a subresource (`status`:
 /// everything but status restored from `old`; also `finalize`, `approval`,
 /// `ephemeralcontainers`).
-pub fn prepare_for_update(group: &str, resource: &str, subresource: Option<&str>, new: &mut Value, old: &Value) {
+pub fn prepare_for_update(
+    group: &str,
+    resource: &str,
+    subresource: Option<&str>,
+    new: &mut Value,
+    old: &Value,
+) {
     if let Some(kind) = Kind::of(group, resource) {
         prepare::update(kind, subresource, new, old);
     }
@@ -110,7 +120,9 @@ pub fn prepare_for_update(group: &str, resource: &str, subresource: Option<&str>
 
 /// Validation of a new object (metadata included).
 pub fn validate_create(group: &str, resource: &str, obj: &Value) -> Vec<FieldError> {
-    let Some(kind) = Kind::of(group, resource) else { return Vec::new() };
+    let Some(kind) = Kind::of(group, resource) else {
+        return Vec::new();
+    };
     let mut e = Vec::new();
     if !obj.is_object() {
         e.push(json::type_error(&P::new(""), obj, "object"));
@@ -135,7 +147,9 @@ pub fn validate_update(
     new: &Value,
     old: &Value,
 ) -> Vec<FieldError> {
-    let Some(kind) = Kind::of(group, resource) else { return Vec::new() };
+    let Some(kind) = Kind::of(group, resource) else {
+        return Vec::new();
+    };
     let mut e = Vec::new();
     if !new.is_object() {
         e.push(json::type_error(&P::new(""), new, "object"));
@@ -153,8 +167,12 @@ pub fn validate_update(
             pod_validation::pod_spec_of(new, &mut e);
             pod_update::validate_ephemeral_update(new, old, &mut e);
         }
-        Some("finalize") if kind == Kind::Namespace => core_objects::namespace_finalizers(new, &mut e),
-        Some("approval") if kind == Kind::CertificateSigningRequest => certificates::approval_checks(new, &mut e),
+        Some("finalize") if kind == Kind::Namespace => {
+            core_objects::namespace_finalizers(new, &mut e)
+        }
+        Some("approval") if kind == Kind::CertificateSigningRequest => {
+            certificates::approval_checks(new, &mut e)
+        }
         Some(_) => {}
     }
     e
@@ -180,7 +198,9 @@ fn spec_checks(kind: Kind, obj: &Value, e: &mut Vec<FieldError>) {
     use Kind::*;
     match kind {
         Pod => pod_validation::pod_spec_of(obj, e),
-        PodTemplate => pod_validation::template_spec(field(obj, "template"), &P::new("template"), e),
+        PodTemplate => {
+            pod_validation::template_spec(field(obj, "template"), &P::new("template"), e)
+        }
         ReplicationController => apps_validation::replication_controller(obj, e),
         Deployment => apps_validation::deployment(obj, e),
         ReplicaSet => apps_validation::replica_set(obj, e),

@@ -3,17 +3,18 @@
 
 const DNS1123_LABEL_FMT: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
 const DNS1123_LABEL_MSG: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
-const DNS1123_SUBDOMAIN_FMT: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+const DNS1123_SUBDOMAIN_FMT: &str =
+    "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
 const DNS1123_SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
 const DNS1035_LABEL_FMT: &str = "[a-z]([-a-z0-9]*[a-z0-9])?";
 const DNS1035_LABEL_MSG: &str = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character";
 const QUALIFIED_NAME_FMT: &str = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
-const QUALIFIED_NAME_MSG: &str =
-    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+const QUALIFIED_NAME_MSG: &str = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
 const LABEL_VALUE_FMT: &str = "(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?";
 const LABEL_VALUE_MSG: &str = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
 const CONFIG_KEY_FMT: &str = "[-._a-zA-Z0-9]+";
-const CONFIG_KEY_MSG: &str = "a valid config key must consist of alphanumeric characters, '-', '_' or '.'";
+const CONFIG_KEY_MSG: &str =
+    "a valid config key must consist of alphanumeric characters, '-', '_' or '.'";
 
 /// Upstream's `MaxLenError`.
 pub(crate) fn max_len_error(n: usize) -> String {
@@ -26,7 +27,10 @@ pub(crate) fn regex_error(msg: &str, fmt: &str, examples: &[&str]) -> String {
         return format!("{msg} (regex used for validation is '{fmt}')");
     }
     let ex: Vec<String> = examples.iter().map(|e| format!("'{e}', ")).collect();
-    format!("{msg} (e.g. {}regex used for validation is '{fmt}')", ex.join("or "))
+    format!(
+        "{msg} (e.g. {}regex used for validation is '{fmt}')",
+        ex.join("or ")
+    )
 }
 
 /// Upstream's `InclusiveRangeError`.
@@ -66,7 +70,11 @@ pub(crate) fn dns1123_label(v: &str) -> Vec<String> {
         if is_subdomain_shape(v) {
             errs.push("must not contain dots".to_string());
         } else {
-            errs.push(regex_error(DNS1123_LABEL_MSG, DNS1123_LABEL_FMT, &["my-name", "123-abc"]));
+            errs.push(regex_error(
+                DNS1123_LABEL_MSG,
+                DNS1123_LABEL_FMT,
+                &["my-name", "123-abc"],
+            ));
         }
     }
     errs
@@ -78,7 +86,11 @@ pub(crate) fn dns1123_subdomain(v: &str) -> Vec<String> {
         errs.push(max_len_error(253));
     }
     if !is_subdomain_shape(v) {
-        errs.push(regex_error(DNS1123_SUBDOMAIN_MSG, DNS1123_SUBDOMAIN_FMT, &["example.com"]));
+        errs.push(regex_error(
+            DNS1123_SUBDOMAIN_MSG,
+            DNS1123_SUBDOMAIN_FMT,
+            &["example.com"],
+        ));
     }
     errs
 }
@@ -89,7 +101,11 @@ pub(crate) fn dns1035_label(v: &str) -> Vec<String> {
         errs.push(max_len_error(63));
     }
     if !(is_label_shape(v) && v.starts_with(|c: char| c.is_ascii_lowercase())) {
-        errs.push(regex_error(DNS1035_LABEL_MSG, DNS1035_LABEL_FMT, &["my-name", "abc-123"]));
+        errs.push(regex_error(
+            DNS1035_LABEL_MSG,
+            DNS1035_LABEL_FMT,
+            &["my-name", "abc-123"],
+        ));
     }
     errs
 }
@@ -104,14 +120,22 @@ pub(crate) fn qualified_name(v: &str) -> Vec<String> {
             if prefix.is_empty() {
                 errs.push("prefix part must be non-empty".to_string());
             } else {
-                errs.extend(dns1123_subdomain(prefix).into_iter().map(|m| format!("prefix part {m}")));
+                errs.extend(
+                    dns1123_subdomain(prefix)
+                        .into_iter()
+                        .map(|m| format!("prefix part {m}")),
+                );
             }
             *name
         }
         _ => {
             return vec![format!(
                 "a qualified name {} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
-                regex_error(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, &["MyName", "my.name", "123-abc"])
+                regex_error(
+                    QUALIFIED_NAME_MSG,
+                    QUALIFIED_NAME_FMT,
+                    &["MyName", "my.name", "123-abc"]
+                )
             )];
         }
     };
@@ -123,7 +147,11 @@ pub(crate) fn qualified_name(v: &str) -> Vec<String> {
     if !is_qualified_part(name) {
         errs.push(format!(
             "name part {}",
-            regex_error(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, &["MyName", "my.name", "123-abc"])
+            regex_error(
+                QUALIFIED_NAME_MSG,
+                QUALIFIED_NAME_FMT,
+                &["MyName", "my.name", "123-abc"]
+            )
         ));
     }
     errs
@@ -135,7 +163,11 @@ pub(crate) fn label_value(v: &str) -> Vec<String> {
         errs.push(max_len_error(63));
     }
     if !(v.is_empty() || is_qualified_part(v)) {
-        errs.push(regex_error(LABEL_VALUE_MSG, LABEL_VALUE_FMT, &["MyValue", "my_value", "12345"]));
+        errs.push(regex_error(
+            LABEL_VALUE_MSG,
+            LABEL_VALUE_FMT,
+            &["MyValue", "my_value", "12345"],
+        ));
     }
     errs
 }
@@ -155,9 +187,15 @@ pub(crate) fn config_map_key(v: &str) -> Vec<String> {
     if v.len() > 253 {
         errs.push(max_len_error(253));
     }
-    let ok = !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
+    let ok = !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
     if !ok {
-        errs.push(regex_error(CONFIG_KEY_MSG, CONFIG_KEY_FMT, &["key.name", "KEY_NAME", "key-name"]));
+        errs.push(regex_error(
+            CONFIG_KEY_MSG,
+            CONFIG_KEY_FMT,
+            &["key.name", "KEY_NAME", "key-name"],
+        ));
     }
     errs.extend(chdir_prefix(v));
     errs
@@ -172,7 +210,11 @@ pub(crate) fn path_segment_name(v: &str, prefix: bool) -> Vec<String> {
             }
         }
     }
-    ["/", "%"].iter().filter(|bad| v.contains(*bad)).map(|bad| format!("may not contain '{bad}'")).collect()
+    ["/", "%"]
+        .iter()
+        .filter(|bad| v.contains(*bad))
+        .map(|bad| format!("may not contain '{bad}'"))
+        .collect()
 }
 
 /// `IsValidPortName` (IANA service names).
@@ -182,7 +224,9 @@ pub(crate) fn port_name(v: &str) -> Vec<String> {
         errs.push(max_len_error(15));
     }
     if v.is_empty() || !v.chars().all(|c| lower_alnum(c) || c == '-') {
-        errs.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)".to_string());
+        errs.push(
+            "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)".to_string(),
+        );
     }
     if !v.chars().any(|c| c.is_ascii_lowercase()) {
         errs.push("must contain at least one letter (a-z)".to_string());
@@ -198,7 +242,11 @@ pub(crate) fn port_name(v: &str) -> Vec<String> {
 
 /// `IsValidPortNum`.
 pub(crate) fn port_num(n: i64) -> Vec<String> {
-    if (1..=65535).contains(&n) { Vec::new() } else { vec![range_error(1, 65535)] }
+    if (1..=65535).contains(&n) {
+        Vec::new()
+    } else {
+        vec![range_error(1, 65535)]
+    }
 }
 
 /// `IsRelaxedEnvVarName` (RelaxedEnvironmentVariableValidation is on in v1.33).
@@ -215,7 +263,8 @@ pub(crate) fn env_var_name(v: &str) -> Vec<String> {
 
 /// `IsValidPercent`.
 pub(crate) fn percent(v: &str) -> Vec<String> {
-    let ok = v.len() > 1 && v.ends_with('%') && v[..v.len() - 1].chars().all(|c| c.is_ascii_digit());
+    let ok =
+        v.len() > 1 && v.ends_with('%') && v[..v.len() - 1].chars().all(|c| c.is_ascii_digit());
     if ok {
         Vec::new()
     } else {
@@ -314,10 +363,15 @@ mod tests {
     fn subdomain_message_matches_upstream() {
         assert_eq!(
             dns1123_subdomain("Foo"),
-            vec!["a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"]
+            vec![
+                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+            ]
         );
         assert!(dns1123_subdomain("a.b-c").is_empty());
-        assert_eq!(dns1123_subdomain(&"a".repeat(254))[0], "must be no more than 253 characters");
+        assert_eq!(
+            dns1123_subdomain(&"a".repeat(254))[0],
+            "must be no more than 253 characters"
+        );
     }
 
     #[test]
@@ -326,7 +380,9 @@ mod tests {
         assert!(dns1123_label("1abc").is_empty());
         assert_eq!(
             dns1035_label("1abc"),
-            vec!["a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name', or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"]
+            vec![
+                "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name', or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
+            ]
         );
     }
 
@@ -337,22 +393,37 @@ mod tests {
         assert_eq!(qualified_name("a/b/c").len(), 1);
         assert!(qualified_name("-a")[0].starts_with("name part must consist of alphanumeric"));
         assert!(label_value("").is_empty());
-        assert_eq!(label_value(&"a".repeat(64))[0], "must be no more than 63 characters");
+        assert_eq!(
+            label_value(&"a".repeat(64))[0],
+            "must be no more than 63 characters"
+        );
     }
 
     #[test]
     fn other_formats() {
         assert_eq!(config_map_key("a b").len(), 1);
-        assert_eq!(config_map_key("..").last().map(String::as_str), Some("must not be '..'"));
-        assert_eq!(path_segment_name("a/b%", false), vec!["may not contain '/'", "may not contain '%'"]);
+        assert_eq!(
+            config_map_key("..").last().map(String::as_str),
+            Some("must not be '..'")
+        );
+        assert_eq!(
+            path_segment_name("a/b%", false),
+            vec!["may not contain '/'", "may not contain '%'"]
+        );
         assert_eq!(path_segment_name("..", false), vec!["may not be '..'"]);
         assert!(port_name("http").is_empty());
-        assert_eq!(port_name("123"), vec!["must contain at least one letter (a-z)"]);
+        assert_eq!(
+            port_name("123"),
+            vec!["must contain at least one letter (a-z)"]
+        );
         assert!(percent("25%").is_empty());
         assert!(!percent("x%").is_empty());
         assert!(is_valid_ip("010.0.0.1"));
         assert!(!is_valid_ip("300.0.0.1"));
-        assert_eq!(NameRule::Subdomain.check("abc-", true), Vec::<String>::new());
+        assert_eq!(
+            NameRule::Subdomain.check("abc-", true),
+            Vec::<String>::new()
+        );
         assert_eq!(NameRule::Subdomain.check("abc-", false).len(), 1);
     }
 }

@@ -61,7 +61,12 @@ pub(crate) fn meta(obj: &Value) -> Option<&Value> {
 }
 
 /// Validation of a new object's metadata.
-pub fn validate_object_meta(obj: &Value, namespaced: bool, rule: NameRule, e: &mut Vec<FieldError>) {
+pub fn validate_object_meta(
+    obj: &Value,
+    namespaced: bool,
+    rule: NameRule,
+    e: &mut Vec<FieldError>,
+) {
     let mp = P::new("metadata");
     let md = match field(obj, "metadata") {
         Some(m @ Value::Object(_)) => m,
@@ -70,7 +75,10 @@ pub fn validate_object_meta(obj: &Value, namespaced: bool, rule: NameRule, e: &m
             return;
         }
         None => {
-            e.push(FieldError::required(mp.child("name"), "name or generateName is required"));
+            e.push(FieldError::required(
+                mp.child("name"),
+                "name or generateName is required",
+            ));
             return;
         }
     };
@@ -80,7 +88,10 @@ pub fn validate_object_meta(obj: &Value, namespaced: bool, rule: NameRule, e: &m
         }
     }
     match get_str(md, "name", &mp, e).filter(|n| !n.is_empty()) {
-        None => e.push(FieldError::required(mp.child("name"), "name or generateName is required")),
+        None => e.push(FieldError::required(
+            mp.child("name"),
+            "name or generateName is required",
+        )),
         Some(n) => {
             for msg in rule.check(n, false) {
                 e.push(FieldError::invalid(mp.child("name"), n, msg));
@@ -97,10 +108,17 @@ pub fn validate_object_meta(obj: &Value, namespaced: bool, rule: NameRule, e: &m
             }
         }
     } else if !ns.is_empty() {
-        e.push(FieldError::forbidden(mp.child("namespace"), "not allowed on this type"));
+        e.push(FieldError::forbidden(
+            mp.child("namespace"),
+            "not allowed on this type",
+        ));
     }
     if let Some(g) = get_i64(md, "generation", &mp, e).filter(|g| *g < 0) {
-        e.push(FieldError::invalid(mp.child("generation"), g, "must be greater than or equal to 0"));
+        e.push(FieldError::invalid(
+            mp.child("generation"),
+            g,
+            "must be greater than or equal to 0",
+        ));
     }
     common(md, &mp, e);
 }
@@ -152,7 +170,11 @@ fn owner_references(md: &Value, mp: &P, e: &mut Errs) {
         let kind = get_str(r, "kind", &ip, e).unwrap_or("");
         let version = api_version.rsplit('/').next().unwrap_or("");
         if version.is_empty() {
-            e.push(FieldError::invalid(rp.child("apiVersion"), api_version, "version must not be empty"));
+            e.push(FieldError::invalid(
+                rp.child("apiVersion"),
+                api_version,
+                "version must not be empty",
+            ));
         }
         for (k, v) in [("kind", kind), ("name", s(r, "name")), ("uid", s(r, "uid"))] {
             if v.is_empty() {
@@ -160,7 +182,11 @@ fn owner_references(md: &Value, mp: &P, e: &mut Errs) {
             }
         }
         if api_version == "v1" && kind == "Event" {
-            e.push(gofmt::invalid_raw(&rp, &owner_ref_go(r), "/v1, Kind=Event is disallowed from being an owner"));
+            e.push(gofmt::invalid_raw(
+                &rp,
+                &owner_ref_go(r),
+                "/v1, Kind=Event is disallowed from being an owner",
+            ));
         }
         if r.get("controller").and_then(Value::as_bool) == Some(true) {
             let cur = format!("{kind}/{}", s(r, "name"));
@@ -190,8 +216,14 @@ fn owner_ref_go(r: &Value) -> String {
 
 /// `metav1.Time` as Go's `time.Time.String()` prints it (API times are UTC).
 pub(crate) fn go_time(v: Option<&Value>) -> String {
-    match v.and_then(Value::as_str).and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) {
-        Some(t) => t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M:%S +0000 UTC").to_string(),
+    match v
+        .and_then(Value::as_str)
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    {
+        Some(t) => t
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%d %H:%M:%S +0000 UTC")
+            .to_string(),
         None => "0001-01-01 00:00:00 +0000 UTC".to_string(),
     }
 }
@@ -203,7 +235,10 @@ pub fn validate_object_meta_update(new: &Value, old: &Value, e: &mut Vec<FieldEr
     let nm = get_obj(new, "metadata", &P::new(""), e).unwrap_or(&empty);
     let om = meta(old).unwrap_or(&empty);
     if field(om, "deletionTimestamp").is_some() {
-        let old_f: BTreeSet<&str> = crate::json::items(om, "finalizers").iter().filter_map(Value::as_str).collect();
+        let old_f: BTreeSet<&str> = crate::json::items(om, "finalizers")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
         let extra: BTreeSet<&str> = crate::json::items(nm, "finalizers")
             .iter()
             .filter_map(Value::as_str)
@@ -220,13 +255,24 @@ pub fn validate_object_meta_update(new: &Value, old: &Value, e: &mut Vec<FieldEr
             ));
         }
     }
-    let (ng, og) = (crate::json::int(nm, "generation").unwrap_or(0), crate::json::int(om, "generation").unwrap_or(0));
+    let (ng, og) = (
+        crate::json::int(nm, "generation").unwrap_or(0),
+        crate::json::int(om, "generation").unwrap_or(0),
+    );
     if ng < og {
-        e.push(FieldError::invalid(mp.child("generation"), ng, "must not be decremented"));
+        e.push(FieldError::invalid(
+            mp.child("generation"),
+            ng,
+            "must not be decremented",
+        ));
     }
     for k in ["name", "namespace", "uid"] {
         if s(nm, k) != s(om, k) {
-            e.push(FieldError::invalid(mp.child(k), s(nm, k), "field is immutable"));
+            e.push(FieldError::invalid(
+                mp.child(k),
+                s(nm, k),
+                "field is immutable",
+            ));
         }
     }
     for k in ["creationTimestamp", "deletionTimestamp"] {
@@ -239,8 +285,13 @@ pub fn validate_object_meta_update(new: &Value, old: &Value, e: &mut Vec<FieldEr
             e.push(gofmt::immutable_raw(mp.child(k), &rendered));
         }
     }
-    if crate::json::int(nm, "deletionGracePeriodSeconds") != crate::json::int(om, "deletionGracePeriodSeconds") {
-        e.push(gofmt::immutable(mp.child("deletionGracePeriodSeconds"), field(nm, "deletionGracePeriodSeconds")));
+    if crate::json::int(nm, "deletionGracePeriodSeconds")
+        != crate::json::int(om, "deletionGracePeriodSeconds")
+    {
+        e.push(gofmt::immutable(
+            mp.child("deletionGracePeriodSeconds"),
+            field(nm, "deletionGracePeriodSeconds"),
+        ));
     }
     common(nm, &mp, e);
 }
@@ -259,16 +310,40 @@ mod tests {
     #[test]
     fn name_rules_and_namespace_scope() {
         assert_eq!(
-            create(json!({"metadata": {"namespace": "default"}}), true, NameRule::Subdomain),
+            create(
+                json!({"metadata": {"namespace": "default"}}),
+                true,
+                NameRule::Subdomain
+            ),
             vec!["metadata.name: Required value: name or generateName is required"]
         );
         assert_eq!(
-            create(json!({"metadata": {"name": "x", "namespace": "ns"}}), false, NameRule::Subdomain),
+            create(
+                json!({"metadata": {"name": "x", "namespace": "ns"}}),
+                false,
+                NameRule::Subdomain
+            ),
             vec!["metadata.namespace: Forbidden: not allowed on this type"]
         );
-        let e = create(json!({"metadata": {"name": "Web", "namespace": "d"}}), true, NameRule::Subdomain);
-        assert!(e[0].starts_with("metadata.name: Invalid value: \"Web\": a lowercase RFC 1123 subdomain"));
-        assert_eq!(create(json!({"metadata": {"name": "a/b"}}), false, NameRule::PathSegment).len(), 1);
+        let e = create(
+            json!({"metadata": {"name": "Web", "namespace": "d"}}),
+            true,
+            NameRule::Subdomain,
+        );
+        assert!(
+            e[0].starts_with(
+                "metadata.name: Invalid value: \"Web\": a lowercase RFC 1123 subdomain"
+            )
+        );
+        assert_eq!(
+            create(
+                json!({"metadata": {"name": "a/b"}}),
+                false,
+                NameRule::PathSegment
+            )
+            .len(),
+            1
+        );
     }
 
     #[test]
@@ -279,9 +354,18 @@ mod tests {
             "finalizers": ["custom"]}});
         let e = create(obj, true, NameRule::Subdomain);
         assert_eq!(e.len(), 4, "{e:?}");
-        assert!(e[0].starts_with("metadata.labels: Invalid value: \"bad key\": name part must consist of"));
-        assert!(e[1].starts_with("metadata.labels: Invalid value: \"-bad\": a valid label must be"));
-        assert_eq!(e[2], "metadata.annotations: Too long: may not be more than 262144 bytes");
+        assert!(
+            e[0].starts_with(
+                "metadata.labels: Invalid value: \"bad key\": name part must consist of"
+            )
+        );
+        assert!(
+            e[1].starts_with("metadata.labels: Invalid value: \"-bad\": a valid label must be")
+        );
+        assert_eq!(
+            e[2],
+            "metadata.annotations: Too long: may not be more than 262144 bytes"
+        );
         assert_eq!(
             e[3],
             "metadata.finalizers[0]: Invalid value: \"custom\": name is neither a standard finalizer name nor is it fully qualified"

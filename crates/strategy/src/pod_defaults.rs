@@ -8,16 +8,44 @@ use crate::quantity::canonicalize_list;
 
 /// Every volume source a `Volume` may carry.
 pub(crate) const VOLUME_SOURCES: [&str; 30] = [
-    "hostPath", "emptyDir", "gcePersistentDisk", "awsElasticBlockStore", "gitRepo", "secret", "nfs", "iscsi",
-    "glusterfs", "persistentVolumeClaim", "rbd", "flexVolume", "cinder", "cephfs", "flocker", "downwardAPI", "fc",
-    "azureFile", "configMap", "vsphereVolume", "quobyte", "azureDisk", "photonPersistentDisk", "projected",
-    "portworxVolume", "scaleIO", "storageos", "csi", "ephemeral", "image",
+    "hostPath",
+    "emptyDir",
+    "gcePersistentDisk",
+    "awsElasticBlockStore",
+    "gitRepo",
+    "secret",
+    "nfs",
+    "iscsi",
+    "glusterfs",
+    "persistentVolumeClaim",
+    "rbd",
+    "flexVolume",
+    "cinder",
+    "cephfs",
+    "flocker",
+    "downwardAPI",
+    "fc",
+    "azureFile",
+    "configMap",
+    "vsphereVolume",
+    "quobyte",
+    "azureDisk",
+    "photonPersistentDisk",
+    "projected",
+    "portworxVolume",
+    "scaleIO",
+    "storageos",
+    "csi",
+    "ephemeral",
+    "image",
 ];
 
 /// Defaults a Pod: its spec, plus what only pods get (requests from limits, service
 /// links, host-network ports, and the priority fields the Priority admission sets).
 pub(crate) fn pod(obj: &mut Value) {
-    let Some(spec) = obj_mut(obj, "spec") else { return };
+    let Some(spec) = obj_mut(obj, "spec") else {
+        return;
+    };
     pod_spec(spec);
     for list in ["containers", "initContainers"] {
         for c in items_mut(spec, list) {
@@ -30,7 +58,9 @@ pub(crate) fn pod(obj: &mut Value) {
             for c in items_mut(spec, list) {
                 for port in items_mut(c, "ports") {
                     let cp = port.get("containerPort").cloned().unwrap_or(Value::Null);
-                    if port.get("hostPort").and_then(Value::as_i64).unwrap_or(0) == 0 && !cp.is_null() {
+                    if port.get("hostPort").and_then(Value::as_i64).unwrap_or(0) == 0
+                        && !cp.is_null()
+                    {
                         set(port, "hostPort", cp);
                     }
                 }
@@ -51,8 +81,12 @@ pub(crate) fn pod(obj: &mut Value) {
 }
 
 fn requests_from_limits(c: &mut Value) {
-    let Some(res) = obj_mut(c, "resources") else { return };
-    let Some(limits) = res.get("limits").and_then(Value::as_object).cloned() else { return };
+    let Some(res) = obj_mut(c, "resources") else {
+        return;
+    };
+    let Some(limits) = res.get("limits").and_then(Value::as_object).cloned() else {
+        return;
+    };
     if let Some(Value::Object(req)) = ensure_obj(res, "requests") {
         for (k, v) in limits {
             req.entry(k).or_insert(v);
@@ -113,7 +147,9 @@ pub(crate) fn image_is_latest(image: &str) -> bool {
         _ => repo,
     };
     let valid = !path.is_empty()
-        && path.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/".contains(c))
+        && path
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/".contains(c))
         && tag.is_none_or(|t| !t.is_empty() && t.len() <= 128);
     if !valid {
         return false;
@@ -125,8 +161,16 @@ pub(crate) fn image_is_latest(image: &str) -> bool {
 }
 
 fn container(c: &mut Value) {
-    if c.get("imagePullPolicy").and_then(Value::as_str).is_none_or(str::is_empty) && c.is_object() {
-        let policy = if image_is_latest(s(c, "image")) { "Always" } else { "IfNotPresent" };
+    if c.get("imagePullPolicy")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+        && c.is_object()
+    {
+        let policy = if image_is_latest(s(c, "image")) {
+            "Always"
+        } else {
+            "IfNotPresent"
+        };
         set(c, "imagePullPolicy", json!(policy));
     }
     dflt(c, "terminationMessagePath", json!("/dev/termination-log"));
@@ -181,10 +225,10 @@ fn field_selectors(item: &mut Value) {
     }
     if let Some(r) = obj_mut(item, "resourceFieldRef") {
         dflt(r, "divisor", json!("0"));
-        if let Some(d) = r.get_mut("divisor") {
-            if let Some(Ok(q)) = crate::quantity::Quantity::from_json(d) {
-                *d = json!(q.canonical());
-            }
+        if let Some(d) = r.get_mut("divisor")
+            && let Some(Ok(q)) = crate::quantity::Quantity::from_json(d)
+        {
+            *d = json!(q.canonical());
         }
     }
 }
@@ -223,12 +267,11 @@ fn volume(v: &mut Value) {
     if let Some(h) = obj_mut(v, "hostPath") {
         dflt(h, "type", json!(""));
     }
-    if let Some(e) = obj_mut(v, "emptyDir") {
-        if let Some(q) = e.get_mut("sizeLimit") {
-            if let Some(Ok(parsed)) = crate::quantity::Quantity::from_json(q) {
-                *q = json!(parsed.canonical());
-            }
-        }
+    if let Some(e) = obj_mut(v, "emptyDir")
+        && let Some(q) = e.get_mut("sizeLimit")
+        && let Some(Ok(parsed)) = crate::quantity::Quantity::from_json(q)
+    {
+        *q = json!(parsed.canonical());
     }
     if let Some(i) = obj_mut(v, "iscsi") {
         dflt(i, "iscsiInterface", json!("default"));
@@ -275,7 +318,9 @@ mod tests {
             "resources": {"limits": {"cpu": "0.5"}}, "ports": [{"containerPort": 80}]}],
             "volumes": [{"name": "v"}, {"name": "s", "secret": {"secretName": "x"}}]}});
         pod(&mut p);
-        assert_eq!(p, json!({"spec": {
+        assert_eq!(
+            p,
+            json!({"spec": {
             "containers": [{"name": "web", "image": "nginx", "imagePullPolicy": "Always",
                 "ports": [{"containerPort": 80, "protocol": "TCP"}],
                 "resources": {"limits": {"cpu": "500m"}, "requests": {"cpu": "500m"}},
@@ -283,6 +328,7 @@ mod tests {
             "volumes": [{"name": "v", "emptyDir": {}}, {"name": "s", "secret": {"secretName": "x", "defaultMode": 420}}],
             "dnsPolicy": "ClusterFirst", "restartPolicy": "Always", "securityContext": {},
             "terminationGracePeriodSeconds": 30, "schedulerName": "default-scheduler",
-            "enableServiceLinks": true, "priority": 0, "preemptionPolicy": "PreemptLowerPriority"}}));
+            "enableServiceLinks": true, "priority": 0, "preemptionPolicy": "PreemptLowerPriority"}})
+        );
     }
 }

@@ -19,12 +19,18 @@ pub fn qos_class(pod: &Value) -> &'static str {
     let mut requests: BTreeMap<String, i128> = BTreeMap::new();
     let mut limits: BTreeMap<String, i128> = BTreeMap::new();
     let mut guaranteed = true;
-    for c in items(spec, "containers").iter().chain(items(spec, "initContainers")) {
+    for c in items(spec, "containers")
+        .iter()
+        .chain(items(spec, "initContainers"))
+    {
         let res = field(c, "resources").unwrap_or(&Value::Null);
         for (list, acc) in [("requests", &mut requests), ("limits", &mut limits)] {
             if let Some(m) = res.get(list).and_then(Value::as_object) {
                 for name in ["cpu", "memory"] {
-                    let q = m.get(name).and_then(Quantity::from_json).and_then(Result::ok);
+                    let q = m
+                        .get(name)
+                        .and_then(Quantity::from_json)
+                        .and_then(Result::ok);
                     if let Some(q) = q.filter(|q| !q.is_zero()) {
                         *acc.entry(name.to_string()).or_insert(0) += q.scaled(-9);
                     }
@@ -33,7 +39,10 @@ pub fn qos_class(pod: &Value) -> &'static str {
         }
         let lim = res.get("limits").and_then(Value::as_object);
         let has = |n: &str| {
-            lim.and_then(|m| m.get(n)).and_then(Quantity::from_json).and_then(Result::ok).is_some_and(|q| !q.is_zero())
+            lim.and_then(|m| m.get(n))
+                .and_then(Quantity::from_json)
+                .and_then(Result::ok)
+                .is_some_and(|q| !q.is_zero())
         };
         if !(has("cpu") && has("memory")) {
             guaranteed = false;
@@ -42,7 +51,10 @@ pub fn qos_class(pod: &Value) -> &'static str {
     if requests.is_empty() && limits.is_empty() {
         return "BestEffort";
     }
-    if guaranteed && requests.iter().all(|(k, v)| limits.get(k) == Some(v)) && requests.len() == limits.len() {
+    if guaranteed
+        && requests.iter().all(|(k, v)| limits.get(k) == Some(v))
+        && requests.len() == limits.len()
+    {
         return "Guaranteed";
     }
     "Burstable"
@@ -56,7 +68,12 @@ pub(crate) fn prepare_create(obj: &mut Value) {
 
 /// A go-cmp-like summary of which spec fields differ.
 pub(crate) fn spec_diff(type_name: &str, old: &Value, new: &Value) -> String {
-    let mut keys: Vec<&String> = old.as_object().into_iter().flatten().map(|(k, _)| k).collect();
+    let mut keys: Vec<&String> = old
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k)
+        .collect();
     keys.extend(new.as_object().into_iter().flatten().map(|(k, _)| k));
     keys.sort();
     keys.dedup();
@@ -67,8 +84,14 @@ pub(crate) fn spec_diff(type_name: &str, old: &Value, new: &Value) -> String {
             if let Some(first) = name.get_mut(0..1) {
                 first.make_ascii_uppercase();
             }
-            out.push_str(&format!("- \t{name}: {},\n", old.get(k).unwrap_or(&Value::Null)));
-            out.push_str(&format!("+ \t{name}: {},\n", new.get(k).unwrap_or(&Value::Null)));
+            out.push_str(&format!(
+                "- \t{name}: {},\n",
+                old.get(k).unwrap_or(&Value::Null)
+            ));
+            out.push_str(&format!(
+                "+ \t{name}: {},\n",
+                new.get(k).unwrap_or(&Value::Null)
+            ));
         }
     }
     out.push_str("  }\n");
@@ -84,26 +107,47 @@ pub(crate) fn validate_update(new: &Value, old: &Value, e: &mut Errs) {
     for list in ["containers", "initContainers"] {
         let (nl, ol) = (items(ns, list), items(os, list));
         if nl.len() != ol.len() {
-            e.push(FieldError::forbidden(sp.child(list), "pod updates may not add or remove containers"));
+            e.push(FieldError::forbidden(
+                sp.child(list),
+                "pod updates may not add or remove containers",
+            ));
             return;
         }
         for (i, c) in nl.iter().enumerate() {
             if s(c, "image").is_empty() {
-                e.push(FieldError::required(sp.child(list).index(i).child("image"), ""));
+                e.push(FieldError::required(
+                    sp.child(list).index(i).child("image"),
+                    "",
+                ));
             }
         }
     }
     let ad = sp.child("activeDeadlineSeconds");
-    match (crate::json::int(ns, "activeDeadlineSeconds"), crate::json::int(os, "activeDeadlineSeconds")) {
+    match (
+        crate::json::int(ns, "activeDeadlineSeconds"),
+        crate::json::int(os, "activeDeadlineSeconds"),
+    ) {
         (Some(n), _) if !(0..=MAX_INT32).contains(&n) => {
-            e.push(FieldError::invalid(ad, n, crate::names::range_error(0, MAX_INT32)));
+            e.push(FieldError::invalid(
+                ad,
+                n,
+                crate::names::range_error(0, MAX_INT32),
+            ));
             return;
         }
         (Some(n), Some(o)) if o < n => {
-            e.push(FieldError::invalid(ad, n, "must be less than or equal to previous value"));
+            e.push(FieldError::invalid(
+                ad,
+                n,
+                "must be less than or equal to previous value",
+            ));
             return;
         }
-        (None, Some(_)) => e.push(FieldError::invalid(ad, Value::Null, "must not update from a positive integer to nil value")),
+        (None, Some(_)) => e.push(FieldError::invalid(
+            ad,
+            Value::Null,
+            "must not update from a positive integer to nil value",
+        )),
         _ => {}
     }
     let (nt, ot) = (items(ns, "tolerations"), items(os, "tolerations"));
@@ -112,17 +156,29 @@ pub(crate) fn validate_update(new: &Value, old: &Value, e: &mut Errs) {
         crate::json::remove(&mut t, "tolerationSeconds");
         t
     };
-    if !ot.iter().all(|o| nt.iter().any(|n| same(Some(&strip(o)), Some(&strip(n))))) {
-        e.push(FieldError::forbidden(sp.child("tolerations"), "existing toleration can not be modified except its tolerationSeconds"));
+    if !ot
+        .iter()
+        .all(|o| nt.iter().any(|n| same(Some(&strip(o)), Some(&strip(n)))))
+    {
+        e.push(FieldError::forbidden(
+            sp.child("tolerations"),
+            "existing toleration can not be modified except its tolerationSeconds",
+        ));
         return;
     }
     tolerations(nt, &sp.child("tolerations"), e);
-    let old_gates: Vec<&str> = items(os, "schedulingGates").iter().map(|g| s(g, "name")).collect();
+    let old_gates: Vec<&str> = items(os, "schedulingGates")
+        .iter()
+        .map(|g| s(g, "name"))
+        .collect();
     for (i, g) in items(ns, "schedulingGates").iter().enumerate() {
         if !old_gates.contains(&s(g, "name")) {
             e.push(FieldError::forbidden(
                 sp.child("schedulingGates").index(i).child("name"),
-                format!("only deletion is allowed, but found new scheduling gate '{}'", s(g, "name")),
+                format!(
+                    "only deletion is allowed, but found new scheduling gate '{}'",
+                    s(g, "name")
+                ),
             ));
         }
     }
@@ -140,16 +196,29 @@ pub(crate) fn validate_update(new: &Value, old: &Value, e: &mut Errs) {
         crate::json::set(&mut munged, k, crate::json::cloned(os, k));
     }
     let old_grace = crate::json::int(os, "terminationGracePeriodSeconds");
-    if old_grace.is_some_and(|g| g < 0) && crate::json::int(&munged, "terminationGracePeriodSeconds") == Some(1) {
-        crate::json::set(&mut munged, "terminationGracePeriodSeconds", crate::json::cloned(os, "terminationGracePeriodSeconds"));
+    if old_grace.is_some_and(|g| g < 0)
+        && crate::json::int(&munged, "terminationGracePeriodSeconds") == Some(1)
+    {
+        crate::json::set(
+            &mut munged,
+            "terminationGracePeriodSeconds",
+            crate::json::cloned(os, "terminationGracePeriodSeconds"),
+        );
     }
     if !old_gates.is_empty() {
-        crate::json::set(&mut munged, "nodeSelector", crate::json::cloned(os, "nodeSelector"));
+        crate::json::set(
+            &mut munged,
+            "nodeSelector",
+            crate::json::cloned(os, "nodeSelector"),
+        );
     }
     if !same(Some(&munged), Some(os)) {
         e.push(FieldError::forbidden(
             sp,
-            format!("pod updates may not change fields other than {UPDATABLE}\n{}", spec_diff("core.PodSpec", os, &munged)),
+            format!(
+                "pod updates may not change fields other than {UPDATABLE}\n{}",
+                spec_diff("core.PodSpec", os, &munged)
+            ),
         ));
     }
 }
@@ -158,27 +227,49 @@ pub(crate) fn validate_update(new: &Value, old: &Value, e: &mut Errs) {
 pub(crate) fn validate_status_update(new: &Value, old: &Value, e: &mut Errs) {
     let stp = P::new("status");
     let empty = json!({});
-    let (nst, ost) = (field(new, "status").unwrap_or(&empty), field(old, "status").unwrap_or(&empty));
+    let (nst, ost) = (
+        field(new, "status").unwrap_or(&empty),
+        field(old, "status").unwrap_or(&empty),
+    );
     if s(nst, "qosClass") != s(ost, "qosClass") {
-        e.push(FieldError::invalid(stp.child("qosClass"), s(nst, "qosClass"), "field is immutable"));
+        e.push(FieldError::invalid(
+            stp.child("qosClass"),
+            s(nst, "qosClass"),
+            "field is immutable",
+        ));
     }
     for list in ["podIPs", "hostIPs"] {
         for (i, ip) in items(nst, list).iter().enumerate() {
             if !crate::names::is_valid_ip(s(ip, "ip")) {
-                e.push(FieldError::invalid(stp.child(list).index(i), s(ip, "ip"), crate::names::IP_MSG));
+                e.push(FieldError::invalid(
+                    stp.child(list).index(i),
+                    s(ip, "ip"),
+                    crate::names::IP_MSG,
+                ));
             }
         }
     }
-    if let Some(first) = items(nst, "hostIPs").first() {
-        if s(first, "ip") != s(nst, "hostIP") {
-            e.push(FieldError::invalid(stp.child("hostIPs").index(0).child("ip"), s(first, "ip"), "must be equal to `hostIP`"));
-        }
+    if let Some(first) = items(nst, "hostIPs").first()
+        && s(first, "ip") != s(nst, "hostIP")
+    {
+        e.push(FieldError::invalid(
+            stp.child("hostIPs").index(0).child("ip"),
+            s(first, "ip"),
+            "must be equal to `hostIP`",
+        ));
     }
     for (i, c) in items(nst, "conditions").iter().enumerate() {
         let t = s(c, "type");
         if !matches!(t, "PodScheduled" | "Ready" | "Initialized") {
             for msg in crate::names::qualified_name(t) {
-                e.push(FieldError::invalid(P::new("metadata").child("conditions").index(i).child("Type"), t, msg));
+                e.push(FieldError::invalid(
+                    P::new("metadata")
+                        .child("conditions")
+                        .index(i)
+                        .child("Type"),
+                    t,
+                    msg,
+                ));
             }
         }
     }
@@ -193,21 +284,43 @@ pub(crate) fn validate_ephemeral_update(new: &Value, old: &Value, e: &mut Errs) 
     let mut names = std::collections::BTreeSet::new();
     for ec in items(ns, "ephemeralContainers") {
         let name = s(ec, "name");
-        if !names.insert(name) || items(ns, "containers").iter().chain(items(ns, "initContainers")).any(|c| s(c, "name") == name) {
+        if !names.insert(name)
+            || items(ns, "containers")
+                .iter()
+                .chain(items(ns, "initContainers"))
+                .any(|c| s(c, "name") == name)
+        {
             e.push(FieldError::duplicate(p.child("name"), name));
         }
         let target = s(ec, "targetContainerName");
-        if !target.is_empty() && !items(ns, "containers").iter().chain(items(ns, "initContainers")).any(|c| s(c, "name") == target) {
-            e.push(FieldError::not_found(p.child("targetContainerName"), target));
+        if !target.is_empty()
+            && !items(ns, "containers")
+                .iter()
+                .chain(items(ns, "initContainers"))
+                .any(|c| s(c, "name") == target)
+        {
+            e.push(FieldError::not_found(
+                p.child("targetContainerName"),
+                target,
+            ));
         }
     }
     for o in items(os, "ephemeralContainers") {
         let name = s(o, "name");
-        match items(ns, "ephemeralContainers").iter().find(|n| s(n, "name") == name) {
-            None => e.push(FieldError::forbidden(&p, format!("existing ephemeral containers {name:?} may not be removed\n"))),
+        match items(ns, "ephemeralContainers")
+            .iter()
+            .find(|n| s(n, "name") == name)
+        {
+            None => e.push(FieldError::forbidden(
+                &p,
+                format!("existing ephemeral containers {name:?} may not be removed\n"),
+            )),
             Some(n) if !same(Some(n), Some(o)) => e.push(FieldError::forbidden(
                 &p,
-                format!("existing ephemeral containers {name:?} may not be changed\n{}", spec_diff("core.EphemeralContainer", o, n)),
+                format!(
+                    "existing ephemeral containers {name:?} may not be changed\n{}",
+                    spec_diff("core.EphemeralContainer", o, n)
+                ),
             )),
             Some(_) => {}
         }

@@ -16,9 +16,14 @@ pub(crate) fn create(kind: Kind, obj: &mut Value) {
         Kind::Pod => crate::pod_update::prepare_create(obj),
         Kind::PersistentVolume => {
             let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-            set(obj, "status", json!({"phase": "Pending", "lastPhaseTransitionTime": now}));
+            set(
+                obj,
+                "status",
+                json!({"phase": "Pending", "lastPhaseTransitionTime": now}),
+            );
         }
         Kind::Namespace => {
+            crate::core_objects::namespace_defaults(obj);
             if let Some(spec) = ensure_obj(obj, "spec") {
                 crate::core_objects::ensure_kubernetes_finalizer(spec);
             }
@@ -27,19 +32,23 @@ pub(crate) fn create(kind: Kind, obj: &mut Value) {
         Kind::CertificateSigningRequest => crate::certificates::csr_prepare_create(obj),
         _ => {}
     }
-    if kind.tracks_generation() {
-        if let Some(Value::Object(m)) = ensure_obj(obj, "metadata") {
-            m.insert("generation".into(), json!(1));
-        }
+    if kind.tracks_generation()
+        && let Some(Value::Object(m)) = ensure_obj(obj, "metadata")
+    {
+        m.insert("generation".into(), json!(1));
     }
 }
 
 /// What `BeforeUpdate` restores before any strategy runs: the stored generation and
 /// the identity and deletion fields a client may not change.
 fn restore_identity(new: &mut Value, old: &Value) {
-    let Some(om) = field(old, "metadata") else { return };
+    let Some(om) = field(old, "metadata") else {
+        return;
+    };
     let om = om.clone();
-    let Some(nm) = ensure_obj(new, "metadata") else { return };
+    let Some(nm) = ensure_obj(new, "metadata") else {
+        return;
+    };
     match field(&om, "generation") {
         Some(g) => set(nm, "generation", g.clone()),
         None => remove(nm, "generation"),
@@ -52,8 +61,14 @@ fn restore_identity(new: &mut Value, old: &Value) {
             set(nm, k, cloned(&om, k));
         }
     }
-    if field(&om, "deletionGracePeriodSeconds").is_some() && field(nm, "deletionGracePeriodSeconds").is_none() {
-        set(nm, "deletionGracePeriodSeconds", cloned(&om, "deletionGracePeriodSeconds"));
+    if field(&om, "deletionGracePeriodSeconds").is_some()
+        && field(nm, "deletionGracePeriodSeconds").is_none()
+    {
+        set(
+            nm,
+            "deletionGracePeriodSeconds",
+            cloned(&om, "deletionGracePeriodSeconds"),
+        );
     }
 }
 
@@ -118,7 +133,10 @@ pub(crate) fn update(kind: Kind, sub: Option<&str>, new: &mut Value, old: &Value
             }
             match kind {
                 Kind::Namespace => {
-                    let fin = old.get("spec").map(|s| cloned(s, "finalizers")).unwrap_or(Value::Null);
+                    let fin = old
+                        .get("spec")
+                        .map(|s| cloned(s, "finalizers"))
+                        .unwrap_or(Value::Null);
                     if let Some(spec) = ensure_obj(new, "spec") {
                         set(spec, "finalizers", fin);
                     }
@@ -139,14 +157,20 @@ pub(crate) fn update(kind: Kind, sub: Option<&str>, new: &mut Value, old: &Value
                 }
                 Kind::Pod => {
                     restore_meta(new, old, &["ownerReferences"]);
-                    let qos = old.get("status").map(|s| cloned(s, "qosClass")).unwrap_or(Value::Null);
-                    if let Some(st) = obj_mut(new, "status") {
-                        if crate::json::s(st, "qosClass").is_empty() && !qos.is_null() {
-                            set(st, "qosClass", qos);
-                        }
+                    let qos = old
+                        .get("status")
+                        .map(|s| cloned(s, "qosClass"))
+                        .unwrap_or(Value::Null);
+                    if let Some(st) = obj_mut(new, "status")
+                        && crate::json::s(st, "qosClass").is_empty()
+                        && !qos.is_null()
+                    {
+                        set(st, "qosClass", qos);
                     }
                 }
-                Kind::CertificateSigningRequest => crate::certificates::csr_prepare_status(new, old, false),
+                Kind::CertificateSigningRequest => {
+                    crate::certificates::csr_prepare_status(new, old, false)
+                }
                 _ => {}
             }
         }
@@ -156,10 +180,17 @@ pub(crate) fn update(kind: Kind, sub: Option<&str>, new: &mut Value, old: &Value
             crate::certificates::csr_prepare_status(new, old, true);
         }
         Some("ephemeralcontainers") => {
-            let eph = new.get("spec").map(|s| cloned(s, "ephemeralContainers")).unwrap_or(Value::Null);
+            let eph = new
+                .get("spec")
+                .map(|s| cloned(s, "ephemeralContainers"))
+                .unwrap_or(Value::Null);
             restore_all_but_status(new, old);
             set(new, "status", cloned(old, "status"));
-            restore_meta(new, old, &["labels", "annotations", "finalizers", "ownerReferences"]);
+            restore_meta(
+                new,
+                old,
+                &["labels", "annotations", "finalizers", "ownerReferences"],
+            );
             if let Some(spec) = at_mut(new, &["spec"]) {
                 set(spec, "ephemeralContainers", eph);
             }

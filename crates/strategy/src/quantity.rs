@@ -23,7 +23,9 @@ pub enum Format {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QuantityError {
     /// The string does not have the shape of a quantity.
-    #[error("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")]
+    #[error(
+        "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+    )]
     Format,
     /// The number does not fit (kubehci keeps values within 128-bit nano units).
     #[error("unable to parse numeric part of quantity")]
@@ -41,8 +43,18 @@ pub struct Quantity {
     format: Format,
 }
 
-const DEC_SUFFIXES: [(&str, i32); 10] =
-    [("n", -9), ("u", -6), ("m", -3), ("", 0), ("k", 3), ("M", 6), ("G", 9), ("T", 12), ("P", 15), ("E", 18)];
+const DEC_SUFFIXES: [(&str, i32); 10] = [
+    ("n", -9),
+    ("u", -6),
+    ("m", -3),
+    ("", 0),
+    ("k", 3),
+    ("M", 6),
+    ("G", 9),
+    ("T", 12),
+    ("P", 15),
+    ("E", 18),
+];
 const BIN_SUFFIXES: [&str; 7] = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
 
 fn pow10(n: u32) -> Option<i128> {
@@ -57,7 +69,9 @@ impl Quantity {
             Some(b'+') => (false, &s[1..]),
             _ => (false, s),
         };
-        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         let (num, suffix) = rest.split_at(num_end);
         let (int_part, frac_part) = match num.split_once('.') {
             Some((i, f)) if !f.contains('.') => (i, f),
@@ -68,7 +82,9 @@ impl Quantity {
             return Err(QuantityError::Format);
         }
         let shape_ok = {
-            let letters_end = suffix.find(|c: char| !"eEinumkKMGTP".contains(c)).unwrap_or(suffix.len());
+            let letters_end = suffix
+                .find(|c: char| !"eEinumkKMGTP".contains(c))
+                .unwrap_or(suffix.len());
             let tail = &suffix[letters_end..];
             let tail = tail.strip_prefix(['-', '+']).unwrap_or(tail);
             tail.chars().all(|c| c.is_ascii_digit())
@@ -79,15 +95,21 @@ impl Quantity {
         let mut mant: i128 = 0;
         for c in int_part.chars().chain(frac_part.chars()) {
             let d = i128::from(c as u8 - b'0');
-            mant = mant.checked_mul(10).and_then(|m| m.checked_add(d)).ok_or(QuantityError::Numeric)?;
+            mant = mant
+                .checked_mul(10)
+                .and_then(|m| m.checked_add(d))
+                .ok_or(QuantityError::Numeric)?;
         }
         let mut exp = -i32::try_from(frac_part.len()).map_err(|_| QuantityError::Numeric)?;
         let format = if let Some(&(_, e)) = DEC_SUFFIXES.iter().find(|(sfx, _)| *sfx == suffix) {
             exp += e;
             Format::DecimalSI
         } else if let Some(k) = BIN_SUFFIXES.iter().position(|sfx| *sfx == suffix) {
-            let factor = 1024i128.checked_pow(u32::try_from(k).map_err(|_| QuantityError::Numeric)?);
-            mant = factor.and_then(|f| mant.checked_mul(f)).ok_or(QuantityError::Numeric)?;
+            let factor =
+                1024i128.checked_pow(u32::try_from(k).map_err(|_| QuantityError::Numeric)?);
+            mant = factor
+                .and_then(|f| mant.checked_mul(f))
+                .ok_or(QuantityError::Numeric)?;
             Format::BinarySI
         } else if let Some(e) = suffix.strip_prefix(['e', 'E']).filter(|t| !t.is_empty()) {
             let e: i32 = e.parse().map_err(|_| QuantityError::Suffix)?;
@@ -102,7 +124,9 @@ impl Quantity {
         if neg {
             mant = -mant;
         }
-        Quantity { mant, exp, format }.rounded_up(-9).ok_or(QuantityError::Numeric)
+        Quantity { mant, exp, format }
+            .rounded_up(-9)
+            .ok_or(QuantityError::Numeric)
     }
 
     /// Parses a JSON quantity (a string or a bare number).
@@ -116,7 +140,11 @@ impl Quantity {
 
     /// A whole number of units.
     pub fn from_int(n: i64, format: Format) -> Quantity {
-        Quantity { mant: i128::from(n), exp: 0, format }
+        Quantity {
+            mant: i128::from(n),
+            exp: 0,
+            format,
+        }
     }
 
     pub fn format(&self) -> Format {
@@ -163,11 +191,9 @@ impl Quantity {
     pub fn scaled(&self, scale: i32) -> i128 {
         let diff = self.exp - scale;
         if diff >= 0 {
-            pow10(diff.unsigned_abs()).and_then(|f| self.mant.checked_mul(f)).unwrap_or(if self.mant < 0 {
-                i128::MIN
-            } else {
-                i128::MAX
-            })
+            pow10(diff.unsigned_abs())
+                .and_then(|f| self.mant.checked_mul(f))
+                .unwrap_or(if self.mant < 0 { i128::MIN } else { i128::MAX })
         } else {
             match pow10(diff.unsigned_abs()) {
                 Some(d) => {
@@ -223,13 +249,21 @@ impl Quantity {
             e -= r;
         }
         if format == Format::DecimalExponent {
-            return if e == 0 { m.to_string() } else { format!("{m}e{e}") };
+            return if e == 0 {
+                m.to_string()
+            } else {
+                format!("{m}e{e}")
+            };
         }
         if e > 18 {
             m = m.saturating_mul(pow10((e - 18).unsigned_abs()).unwrap_or(1));
             e = 18;
         }
-        let suffix = DEC_SUFFIXES.iter().find(|(_, x)| *x == e).map(|(s, _)| *s).unwrap_or("");
+        let suffix = DEC_SUFFIXES
+            .iter()
+            .find(|(_, x)| *x == e)
+            .map(|(s, _)| *s)
+            .unwrap_or("");
         format!("{m}{suffix}")
     }
 }
@@ -248,7 +282,10 @@ impl Quantity {
         let b = pow10((other.exp - e).unsigned_abs()).and_then(|f| other.mant.checked_mul(f));
         match (a, b) {
             (Some(a), Some(b)) => a.cmp(&b),
-            _ => self.as_f64().partial_cmp(&other.as_f64()).unwrap_or(Ordering::Equal),
+            _ => self
+                .as_f64()
+                .partial_cmp(&other.as_f64())
+                .unwrap_or(Ordering::Equal),
         }
     }
 }
@@ -269,7 +306,9 @@ mod tests {
     use super::*;
 
     fn c(s: &str) -> String {
-        Quantity::parse(s).map(|q| q.canonical()).unwrap_or_else(|e| format!("ERR {e}"))
+        Quantity::parse(s)
+            .map(|q| q.canonical())
+            .unwrap_or_else(|e| format!("ERR {e}"))
     }
 
     #[test]
@@ -300,7 +339,10 @@ mod tests {
             assert!(Quantity::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(
-            Quantity::parse("abc").err().map(|e| e.to_string()).unwrap_or_default(),
+            Quantity::parse("abc")
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default(),
             "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
         );
     }
@@ -310,12 +352,26 @@ mod tests {
         let a = Quantity::parse("500m").unwrap();
         let b = Quantity::parse("0.5").unwrap();
         assert_eq!(a.cmp_value(&b), Ordering::Equal);
-        assert_eq!(Quantity::parse("1Gi").unwrap().cmp_value(&Quantity::parse("1G").unwrap()), Ordering::Greater);
-        assert_eq!(Quantity::parse("100n").unwrap().round_up_milli().canonical(), "1m");
+        assert_eq!(
+            Quantity::parse("1Gi")
+                .unwrap()
+                .cmp_value(&Quantity::parse("1G").unwrap()),
+            Ordering::Greater
+        );
+        assert_eq!(
+            Quantity::parse("100n")
+                .unwrap()
+                .round_up_milli()
+                .canonical(),
+            "1m"
+        );
         assert_eq!(Quantity::parse("1.5").unwrap().milli_value(), 1500);
         assert!(!Quantity::parse("1.5").unwrap().is_integer());
         let mut list = serde_json::json!({"cpu": "0.5", "memory": 1073741824, "bad": "x"});
         canonicalize_list(&mut list);
-        assert_eq!(list, serde_json::json!({"cpu": "500m", "memory": "1073741824", "bad": "x"}));
+        assert_eq!(
+            list,
+            serde_json::json!({"cpu": "500m", "memory": "1073741824", "bad": "x"})
+        );
     }
 }

@@ -10,14 +10,37 @@ use crate::names::qualified_name;
 use crate::quantity::Quantity;
 
 const STANDARD_RESOURCES: [&str; 20] = [
-    "cpu", "memory", "ephemeral-storage", "requests.cpu", "requests.memory", "requests.ephemeral-storage",
-    "limits.cpu", "limits.memory", "limits.ephemeral-storage", "pods", "services", "replicationcontrollers",
-    "resourcequotas", "secrets", "persistentvolumeclaims", "storage", "requests.storage", "services.nodeports",
-    "services.loadbalancers", "configmaps",
+    "cpu",
+    "memory",
+    "ephemeral-storage",
+    "requests.cpu",
+    "requests.memory",
+    "requests.ephemeral-storage",
+    "limits.cpu",
+    "limits.memory",
+    "limits.ephemeral-storage",
+    "pods",
+    "services",
+    "replicationcontrollers",
+    "resourcequotas",
+    "secrets",
+    "persistentvolumeclaims",
+    "storage",
+    "requests.storage",
+    "services.nodeports",
+    "services.loadbalancers",
+    "configmaps",
 ];
 const INTEGER_RESOURCES: [&str; 9] = [
-    "pods", "services", "replicationcontrollers", "resourcequotas", "secrets", "configmaps",
-    "persistentvolumeclaims", "services.nodeports", "services.loadbalancers",
+    "pods",
+    "services",
+    "replicationcontrollers",
+    "resourcequotas",
+    "secrets",
+    "configmaps",
+    "persistentvolumeclaims",
+    "services.nodeports",
+    "services.loadbalancers",
 ];
 
 fn is_hugepages(name: &str) -> bool {
@@ -36,7 +59,9 @@ fn is_native(name: &str) -> bool {
 }
 
 fn is_extended(name: &str) -> bool {
-    !is_native(name) && !name.starts_with("requests.") && qualified_name(&format!("requests.{name}")).is_empty()
+    !is_native(name)
+        && !name.starts_with("requests.")
+        && qualified_name(&format!("requests.{name}")).is_empty()
 }
 
 fn is_integer_resource(name: &str) -> bool {
@@ -55,7 +80,11 @@ pub(crate) fn resource_name(name: &str, p: &P, e: &mut Errs) -> bool {
         e.push(FieldError::invalid(p, name, msg));
     }
     if e.len() == before && !name.contains('/') && !is_standard(name) {
-        e.push(FieldError::invalid(p, name, "must be a standard resource type or fully qualified"));
+        e.push(FieldError::invalid(
+            p,
+            name,
+            "must be a standard resource type or fully qualified",
+        ));
     }
     e.len() == before
 }
@@ -65,10 +94,18 @@ fn container_resource_name(name: &str, p: &P, e: &mut Errs) {
     resource_name(name, p, e);
     if !name.contains('/') {
         if !matches!(name, "cpu" | "memory" | "ephemeral-storage") && !is_hugepages(name) {
-            e.push(FieldError::invalid(p, name, "must be a standard resource for containers"));
+            e.push(FieldError::invalid(
+                p,
+                name,
+                "must be a standard resource for containers",
+            ));
         }
     } else if !is_native(name) && !is_extended(name) {
-        e.push(FieldError::invalid(p, name, "doesn't follow extended resource name standard"));
+        e.push(FieldError::invalid(
+            p,
+            name,
+            "doesn't follow extended resource name standard",
+        ));
     }
 }
 
@@ -90,7 +127,11 @@ pub(crate) fn quantity(v: &Value, p: &P, e: &mut Errs) -> Option<Quantity> {
 /// `ValidateResourceQuantityValue`: non-negative, whole for integer resources.
 pub(crate) fn quantity_value(name: &str, q: &Quantity, p: &P, e: &mut Errs) {
     if q.is_negative() {
-        e.push(FieldError::invalid(p, q.canonical(), "must be greater than or equal to 0"));
+        e.push(FieldError::invalid(
+            p,
+            q.canonical(),
+            "must be greater than or equal to 0",
+        ));
     }
     if is_integer_resource(name) && q.milli_value() % 1000 != 0 {
         e.push(gofmt::invalid_raw(p, &go_quantity(q), "must be an integer"));
@@ -104,7 +145,11 @@ pub(crate) fn go_quantity(q: &Quantity) -> String {
         crate::quantity::Format::DecimalSI => "DecimalSI",
         crate::quantity::Format::DecimalExponent => "DecimalExponent",
     };
-    format!("resource.Quantity{{s:{}, Format:{}}}", gofmt::quote(&q.canonical()), gofmt::quote(fmt))
+    format!(
+        "resource.Quantity{{s:{}, Format:{}}}",
+        gofmt::quote(&q.canonical()),
+        gofmt::quote(fmt)
+    )
 }
 
 /// Reads a resource list at `o[k]` as (name, quantity) pairs, reporting bad quantities.
@@ -153,12 +198,18 @@ pub(crate) fn container_requirements(res: &Value, p: &P, e: &mut Errs) {
                     e.push(FieldError::invalid(
                         &req_p,
                         q.canonical(),
-                        format!("must be less than or equal to {name} limit of {}", limit.canonical()),
+                        format!(
+                            "must be less than or equal to {name} limit of {}",
+                            limit.canonical()
+                        ),
                     ));
                 }
             }
             None if !overcommit_allowed(name) => {
-                e.push(FieldError::required(&lim_p, "Limit must be set for non overcommitable resources"));
+                e.push(FieldError::required(
+                    &lim_p,
+                    "Limit must be set for non overcommitable resources",
+                ));
             }
             None => {}
         }
@@ -185,20 +236,29 @@ mod tests {
     fn requests_must_not_exceed_limits() {
         assert_eq!(
             run(json!({"limits": {"cpu": "500m"}, "requests": {"cpu": "1"}})),
-            vec!["spec.containers[0].resources.requests: Invalid value: \"1\": must be less than or equal to cpu limit of 500m"]
+            vec![
+                "spec.containers[0].resources.requests: Invalid value: \"1\": must be less than or equal to cpu limit of 500m"
+            ]
         );
-        assert!(run(json!({"limits": {"memory": "1Gi"}, "requests": {"memory": "512Mi"}})).is_empty());
+        assert!(
+            run(json!({"limits": {"memory": "1Gi"}, "requests": {"memory": "512Mi"}})).is_empty()
+        );
     }
 
     #[test]
     fn names_and_values() {
-        let e = run(json!({"limits": {"gpu": "1", "example.com/gpu": "1.5"}, "requests": {"cpu": "-1"}}));
-        assert_eq!(e, vec![
-            "spec.containers[0].resources.limits[example.com/gpu]: Invalid value: resource.Quantity{s:\"1500m\", Format:\"DecimalSI\"}: must be an integer",
-            "spec.containers[0].resources.limits[gpu]: Invalid value: \"gpu\": must be a standard resource type or fully qualified",
-            "spec.containers[0].resources.limits[gpu]: Invalid value: \"gpu\": must be a standard resource for containers",
-            "spec.containers[0].resources.requests[cpu]: Invalid value: \"-1\": must be greater than or equal to 0",
-        ]);
+        let e = run(
+            json!({"limits": {"gpu": "1", "example.com/gpu": "1.5"}, "requests": {"cpu": "-1"}}),
+        );
+        assert_eq!(
+            e,
+            vec![
+                "spec.containers[0].resources.limits[example.com/gpu]: Invalid value: resource.Quantity{s:\"1500m\", Format:\"DecimalSI\"}: must be an integer",
+                "spec.containers[0].resources.limits[gpu]: Invalid value: \"gpu\": must be a standard resource type or fully qualified",
+                "spec.containers[0].resources.limits[gpu]: Invalid value: \"gpu\": must be a standard resource for containers",
+                "spec.containers[0].resources.requests[cpu]: Invalid value: \"-1\": must be greater than or equal to 0",
+            ]
+        );
         let bad = run(json!({"limits": {"cpu": "lots"}}));
         assert!(bad[0].starts_with("spec.containers[0].resources.limits[cpu]: Invalid value: \"lots\": quantities must match"));
     }

@@ -9,8 +9,14 @@ use serde_json::{Value, json};
 use crate::container_validation::protocol;
 use crate::env_probe_validation::port_num_or_name;
 use crate::gofmt;
-use crate::json::{Errs, P, dflt, ensure_obj, field, get_arr, get_obj, get_str, get_str_map, get_strs, items, items_mut, obj_mut, remove, s, same, set};
-use crate::names::{dns1123_label, dns1123_subdomain, is_valid_cidr, is_valid_ip, parse_ip, port_num, qualified_name};
+use crate::json::{
+    Errs, P, dflt, ensure_obj, field, get_arr, get_obj, get_str, get_str_map, get_strs, items,
+    items_mut, obj_mut, remove, s, same, set,
+};
+use crate::names::{
+    dns1123_label, dns1123_subdomain, is_valid_cidr, is_valid_ip, parse_ip, port_num,
+    qualified_name,
+};
 use crate::objectmeta::validate_labels;
 
 fn externally_accessible(spec: &Value) -> bool {
@@ -25,7 +31,10 @@ fn needs_cluster_ip(spec: &Value) -> bool {
 fn needs_node_port(spec: &Value) -> bool {
     match s(spec, "type") {
         "NodePort" => true,
-        "LoadBalancer" => spec.get("allocateLoadBalancerNodePorts").and_then(Value::as_bool).unwrap_or(true),
+        "LoadBalancer" => spec
+            .get("allocateLoadBalancerNodePorts")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
         _ => false,
     }
 }
@@ -40,16 +49,26 @@ fn is_headless(spec: &Value) -> bool {
 }
 
 pub(crate) fn defaults(obj: &mut Value) {
-    let Some(spec) = ensure_obj(obj, "spec") else { return };
+    let Some(spec) = ensure_obj(obj, "spec") else {
+        return;
+    };
     if s(spec, "sessionAffinity").is_empty() {
         set(spec, "sessionAffinity", json!("None"));
     }
     match s(spec, "sessionAffinity") {
         "None" => remove(spec, "sessionAffinityConfig"),
         "ClientIP" => {
-            let has_timeout = crate::json::at(spec, &["sessionAffinityConfig", "clientIP", "timeoutSeconds"]).is_some();
+            let has_timeout = crate::json::at(
+                spec,
+                &["sessionAffinityConfig", "clientIP", "timeoutSeconds"],
+            )
+            .is_some();
             if !has_timeout {
-                set(spec, "sessionAffinityConfig", json!({"clientIP": {"timeoutSeconds": 10800}}));
+                set(
+                    spec,
+                    "sessionAffinityConfig",
+                    json!({"clientIP": {"timeoutSeconds": 10800}}),
+                );
             }
         }
         _ => {}
@@ -80,8 +99,19 @@ pub(crate) fn defaults(obj: &mut Value) {
     }
     if needs_cluster_ip(spec) {
         let headless_no_selector = s(spec, "clusterIP") == "None"
-            && spec.get("selector").and_then(Value::as_object).is_none_or(|m| m.is_empty());
-        dflt(spec, "ipFamilyPolicy", json!(if headless_no_selector { "RequireDualStack" } else { "SingleStack" }));
+            && spec
+                .get("selector")
+                .and_then(Value::as_object)
+                .is_none_or(|m| m.is_empty());
+        dflt(
+            spec,
+            "ipFamilyPolicy",
+            json!(if headless_no_selector {
+                "RequireDualStack"
+            } else {
+                "SingleStack"
+            }),
+        );
         if items(spec, "ipFamilies").is_empty() {
             let v6 = items(spec, "clusterIPs")
                 .first()
@@ -89,7 +119,11 @@ pub(crate) fn defaults(obj: &mut Value) {
                 .or(Some(s(spec, "clusterIP")))
                 .and_then(parse_ip)
                 .is_some_and(|ip| ip.is_ipv6());
-            set(spec, "ipFamilies", json!([if v6 { "IPv6" } else { "IPv4" }]));
+            set(
+                spec,
+                "ipFamilies",
+                json!([if v6 { "IPv6" } else { "IPv4" }]),
+            );
         }
     }
 }
@@ -108,7 +142,9 @@ pub(crate) fn prepare_create(obj: &mut Value) {
 /// ports a client left out are kept, and fields the new type no longer uses are dropped.
 pub(crate) fn prepare_update(new: &mut Value, old: &Value) {
     let os = field(old, "spec").cloned().unwrap_or(json!({}));
-    let Some(ns) = obj_mut(new, "spec") else { return };
+    let Some(ns) = obj_mut(new, "spec") else {
+        return;
+    };
     if needs_cluster_ip(&os) && needs_cluster_ip(ns) {
         if s(ns, "clusterIP").is_empty() {
             set(ns, "clusterIP", crate::json::cloned(&os, "clusterIP"));
@@ -118,27 +154,46 @@ pub(crate) fn prepare_update(new: &mut Value, old: &Value) {
         }
     }
     if needs_node_port(&os) && needs_node_port(ns) {
-        let used_new: BTreeSet<i64> = items(ns, "ports").iter().filter_map(|p| crate::json::int(p, "nodePort")).collect();
+        let used_new: BTreeSet<i64> = items(ns, "ports")
+            .iter()
+            .filter_map(|p| crate::json::int(p, "nodePort"))
+            .collect();
         let old_ports: Vec<(String, i64)> = items(&os, "ports")
             .iter()
-            .map(|p| (s(p, "name").to_string(), crate::json::int(p, "nodePort").unwrap_or(0)))
+            .map(|p| {
+                (
+                    s(p, "name").to_string(),
+                    crate::json::int(p, "nodePort").unwrap_or(0),
+                )
+            })
             .collect();
         for port in items_mut(ns, "ports") {
             if crate::json::int(port, "nodePort").unwrap_or(0) == 0 {
                 let name = s(port, "name").to_string();
-                if let Some((_, np)) = old_ports.iter().find(|(n, _)| *n == name) {
-                    if *np != 0 && !used_new.contains(np) {
-                        set(port, "nodePort", json!(np));
-                    }
+                if let Some((_, np)) = old_ports.iter().find(|(n, _)| *n == name)
+                    && *np != 0
+                    && !used_new.contains(np)
+                {
+                    set(port, "nodePort", json!(np));
                 }
             }
         }
     }
-    if needs_hc_node_port(&os) && needs_hc_node_port(ns) && crate::json::int(ns, "healthCheckNodePort").unwrap_or(0) == 0 {
-        set(ns, "healthCheckNodePort", crate::json::cloned(&os, "healthCheckNodePort"));
+    if needs_hc_node_port(&os)
+        && needs_hc_node_port(ns)
+        && crate::json::int(ns, "healthCheckNodePort").unwrap_or(0) == 0
+    {
+        set(
+            ns,
+            "healthCheckNodePort",
+            crate::json::cloned(&os, "healthCheckNodePort"),
+        );
     }
     let same_ips = same(ns.get("clusterIPs"), os.get("clusterIPs"));
-    if !items(&os, "clusterIPs").is_empty() && items(ns, "clusterIPs").is_empty() && s(&os, "clusterIP") == s(ns, "clusterIP") {
+    if !items(&os, "clusterIPs").is_empty()
+        && items(ns, "clusterIPs").is_empty()
+        && s(&os, "clusterIP") == s(ns, "clusterIP")
+    {
         set(ns, "clusterIPs", crate::json::cloned(&os, "clusterIPs"));
     }
     if s(&os, "clusterIP") != s(ns, "clusterIP") {
@@ -163,13 +218,21 @@ pub(crate) fn prepare_update(new: &mut Value, old: &Value) {
             remove(ns, "ipFamilyPolicy");
         }
     }
-    let node_ports = |sp: &Value| items(sp, "ports").iter().map(|p| crate::json::int(p, "nodePort")).collect::<Vec<_>>();
+    let node_ports = |sp: &Value| {
+        items(sp, "ports")
+            .iter()
+            .map(|p| crate::json::int(p, "nodePort"))
+            .collect::<Vec<_>>()
+    };
     if needs_node_port(&os) && !needs_node_port(ns) && node_ports(&os) == node_ports(ns) {
         for port in items_mut(ns, "ports") {
             remove(port, "nodePort");
         }
     }
-    if needs_hc_node_port(&os) && !needs_hc_node_port(ns) && ns.get("healthCheckNodePort") == os.get("healthCheckNodePort") {
+    if needs_hc_node_port(&os)
+        && !needs_hc_node_port(ns)
+        && ns.get("healthCheckNodePort") == os.get("healthCheckNodePort")
+    {
         remove(ns, "healthCheckNodePort");
     }
     if s(&os, "type") == "LoadBalancer" && s(ns, "type") != "LoadBalancer" {
@@ -180,13 +243,16 @@ pub(crate) fn prepare_update(new: &mut Value, old: &Value) {
             remove(ns, "loadBalancerClass");
         }
     }
-    if externally_accessible(&os) && !externally_accessible(ns) && s(ns, "externalTrafficPolicy") == s(&os, "externalTrafficPolicy") {
+    if externally_accessible(&os)
+        && !externally_accessible(ns)
+        && s(ns, "externalTrafficPolicy") == s(&os, "externalTrafficPolicy")
+    {
         remove(ns, "externalTrafficPolicy");
     }
-    if s(ns, "type") != "LoadBalancer" {
-        if let Some(st) = obj_mut(new, "status") {
-            set(st, "loadBalancer", json!({}));
-        }
+    if s(ns, "type") != "LoadBalancer"
+        && let Some(st) = obj_mut(new, "status")
+    {
+        set(st, "loadBalancer", json!({}));
     }
 }
 
@@ -215,13 +281,22 @@ pub(crate) fn validate(obj: &Value, e: &mut Errs) {
         )),
         "ExternalName" => {
             if !items(spec, "clusterIPs").is_empty() {
-                e.push(FieldError::forbidden(sp.child("clusterIPs"), "may not be set for ExternalName services"));
+                e.push(FieldError::forbidden(
+                    sp.child("clusterIPs"),
+                    "may not be set for ExternalName services",
+                ));
             }
             if !items(spec, "ipFamilies").is_empty() {
-                e.push(FieldError::forbidden(sp.child("ipFamilies"), "may not be set for ExternalName services"));
+                e.push(FieldError::forbidden(
+                    sp.child("ipFamilies"),
+                    "may not be set for ExternalName services",
+                ));
             }
             if field(spec, "ipFamilyPolicy").is_some() {
-                e.push(FieldError::forbidden(sp.child("ipFamilyPolicy"), "may not be set for ExternalName services"));
+                e.push(FieldError::forbidden(
+                    sp.child("ipFamilyPolicy"),
+                    "may not be set for ExternalName services",
+                ));
             }
             let cname = s(spec, "externalName").trim_end_matches('.');
             if cname.is_empty() {
@@ -247,8 +322,16 @@ pub(crate) fn validate(obj: &Value, e: &mut Errs) {
         "" => e.push(FieldError::required(sp.child("sessionAffinity"), "")),
         "ClientIP" => {
             let cp = sp.child("sessionAffinityConfig");
-            match crate::json::at(spec, &["sessionAffinityConfig", "clientIP", "timeoutSeconds"]).and_then(Value::as_i64) {
-                None => e.push(FieldError::required(cp.at(&["clientIP", "timeoutSeconds"]), "when session affinity type is ClientIP")),
+            match crate::json::at(
+                spec,
+                &["sessionAffinityConfig", "clientIP", "timeoutSeconds"],
+            )
+            .and_then(Value::as_i64)
+            {
+                None => e.push(FieldError::required(
+                    cp.at(&["clientIP", "timeoutSeconds"]),
+                    "when session affinity type is ClientIP",
+                )),
                 Some(t) if !(1..=86400).contains(&t) => e.push(FieldError::invalid(
                     cp.at(&["clientIP", "timeoutSeconds"]),
                     t,
@@ -259,10 +342,17 @@ pub(crate) fn validate(obj: &Value, e: &mut Errs) {
         }
         "None" => {
             if field(spec, "sessionAffinityConfig").is_some() {
-                e.push(FieldError::forbidden(sp.child("sessionAffinityConfig"), "must not be set when session affinity is None"));
+                e.push(FieldError::forbidden(
+                    sp.child("sessionAffinityConfig"),
+                    "must not be set when session affinity is None",
+                ));
             }
         }
-        other => e.push(FieldError::not_supported(sp.child("sessionAffinity"), other, &["ClientIP", "None"])),
+        other => e.push(FieldError::not_supported(
+            sp.child("sessionAffinity"),
+            other,
+            &["ClientIP", "None"],
+        )),
     }
     cluster_ips(spec, &sp, e);
     for (i, ip) in get_strs(spec, "externalIPs", &sp, e).iter().enumerate() {
@@ -276,54 +366,93 @@ pub(crate) fn validate(obj: &Value, e: &mut Errs) {
     match t {
         "" => e.push(FieldError::required(sp.child("type"), "")),
         "ClusterIP" | "NodePort" | "LoadBalancer" | "ExternalName" => {}
-        other => e.push(FieldError::not_supported(sp.child("type"), other, &["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"])),
+        other => e.push(FieldError::not_supported(
+            sp.child("type"),
+            other,
+            &["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"],
+        )),
     }
     let mut node_ports = BTreeSet::new();
     let mut keys = BTreeSet::new();
     for (i, port) in ports.iter().enumerate() {
         let np = crate::json::int(port, "nodePort").unwrap_or(0);
         if t == "ClusterIP" && np != 0 {
-            e.push(FieldError::forbidden(pp.index(i).child("nodePort"), "may not be used when `type` is 'ClusterIP'"));
+            e.push(FieldError::forbidden(
+                pp.index(i).child("nodePort"),
+                "may not be used when `type` is 'ClusterIP'",
+            ));
         }
         if np != 0 && !node_ports.insert((s(port, "protocol").to_string(), np)) {
             e.push(FieldError::duplicate(pp.index(i).child("nodePort"), np));
         }
-        let key = (s(port, "protocol").to_string(), crate::json::int(port, "port").unwrap_or(0));
+        let key = (
+            s(port, "protocol").to_string(),
+            crate::json::int(port, "port").unwrap_or(0),
+        );
         if !keys.insert(key.clone()) {
-            e.push(gofmt::raw(FieldErrorType::Duplicate, pp.index(i), &go_service_port(&key.0, key.1), ""));
+            e.push(gofmt::raw(
+                FieldErrorType::Duplicate,
+                pp.index(i),
+                &go_service_port(&key.0, key.1),
+                "",
+            ));
         }
     }
     let ranges = get_strs(spec, "loadBalancerSourceRanges", &sp, e);
     if !ranges.is_empty() {
         let rp = sp.child("LoadBalancerSourceRanges");
         if t != "LoadBalancer" {
-            e.push(FieldError::forbidden(&rp, "may only be used when `type` is 'LoadBalancer'"));
+            e.push(FieldError::forbidden(
+                &rp,
+                "may only be used when `type` is 'LoadBalancer'",
+            ));
         }
         for (i, r) in ranges.iter().enumerate() {
             if !is_valid_cidr(r.trim()) {
-                e.push(FieldError::invalid(rp.index(i), r.trim(), crate::names::CIDR_MSG));
+                e.push(FieldError::invalid(
+                    rp.index(i),
+                    r.trim(),
+                    crate::names::CIDR_MSG,
+                ));
             }
         }
     }
     let alloc = field(spec, "allocateLoadBalancerNodePorts");
     if alloc.is_some() && t != "LoadBalancer" {
-        e.push(FieldError::forbidden(sp.child("allocateLoadBalancerNodePorts"), "may only be used when `type` is 'LoadBalancer'"));
+        e.push(FieldError::forbidden(
+            sp.child("allocateLoadBalancerNodePorts"),
+            "may only be used when `type` is 'LoadBalancer'",
+        ));
     }
     if t == "LoadBalancer" && alloc.is_none() {
         e.push(FieldError::required("allocateLoadBalancerNodePorts", ""));
     }
     if let Some(class) = get_str(spec, "loadBalancerClass", &sp, e) {
         if t != "LoadBalancer" {
-            e.push(FieldError::invalid(sp.child("loadBalancerClass"), class, "may only be used when `type` is 'LoadBalancer'"));
+            e.push(FieldError::invalid(
+                sp.child("loadBalancerClass"),
+                class,
+                "may only be used when `type` is 'LoadBalancer'",
+            ));
         }
         for msg in qualified_name(class) {
-            e.push(FieldError::invalid(sp.child("loadBalancerClass"), class, msg));
+            e.push(FieldError::invalid(
+                sp.child("loadBalancerClass"),
+                class,
+                msg,
+            ));
         }
     }
     traffic_policies(spec, &sp, e);
 }
 
-fn service_port(port: &Value, require_name: bool, names: &mut BTreeSet<String>, p: &P, e: &mut Errs) {
+fn service_port(
+    port: &Value,
+    require_name: bool,
+    names: &mut BTreeSet<String>,
+    p: &P,
+    e: &mut Errs,
+) {
     let name = get_str(port, "name", p, e).unwrap_or("");
     if require_name && name.is_empty() {
         e.push(FieldError::required(p.child("name"), ""));
@@ -361,10 +490,18 @@ fn cluster_ips(spec: &Value, sp: &P, e: &mut Errs) {
         if ips.is_empty() {
             e.push(FieldError::required(&cp, ""));
         } else if ips[0] != ip {
-            e.push(gofmt::invalid_raw(&cp, &rendered, "first value must match `clusterIP`"));
+            e.push(gofmt::invalid_raw(
+                &cp,
+                &rendered,
+                "first value must match `clusterIP`",
+            ));
         }
     } else if !ips.is_empty() {
-        e.push(gofmt::invalid_raw(&cp, &rendered, "must be empty when `clusterIP` is not specified"));
+        e.push(gofmt::invalid_raw(
+            &cp,
+            &rendered,
+            "must be empty when `clusterIP` is not specified",
+        ));
     }
     let mut seen = BTreeSet::new();
     for (i, fam) in get_strs(spec, "ipFamilies", sp, e).iter().enumerate() {
@@ -376,17 +513,25 @@ fn cluster_ips(spec: &Value, sp: &P, e: &mut Errs) {
             e.push(FieldError::duplicate(fp, *fam));
         }
     }
-    if let Some(pol) = get_str(spec, "ipFamilyPolicy", sp, e) {
-        if !matches!(pol, "SingleStack" | "PreferDualStack" | "RequireDualStack") {
-            e.push(FieldError::not_supported(sp.child("ipFamilyPolicy"), pol, &["PreferDualStack", "RequireDualStack", "SingleStack"]));
-        }
+    if let Some(pol) = get_str(spec, "ipFamilyPolicy", sp, e)
+        && !matches!(pol, "SingleStack" | "PreferDualStack" | "RequireDualStack")
+    {
+        e.push(FieldError::not_supported(
+            sp.child("ipFamilyPolicy"),
+            pol,
+            &["PreferDualStack", "RequireDualStack", "SingleStack"],
+        ));
     }
     let mut bad = false;
     for (i, ip) in ips.iter().enumerate() {
         if i == 0 && *ip == "None" {
             if ips.len() > 1 {
                 bad = true;
-                e.push(gofmt::invalid_raw(&cp, &rendered, "'None' must be the first and only value"));
+                e.push(gofmt::invalid_raw(
+                    &cp,
+                    &rendered,
+                    "'None' must be the first and only value",
+                ));
             }
             continue;
         }
@@ -396,23 +541,43 @@ fn cluster_ips(spec: &Value, sp: &P, e: &mut Errs) {
         }
     }
     if ips.len() > 2 {
-        e.push(gofmt::invalid_raw(&cp, &rendered, "may only hold up to 2 values"));
+        e.push(gofmt::invalid_raw(
+            &cp,
+            &rendered,
+            "may only hold up to 2 values",
+        ));
     }
     if bad {
         return;
     }
     if ips.len() > 1 {
-        let v6: Vec<bool> = ips.iter().filter_map(|x| parse_ip(x)).map(|x| x.is_ipv6()).collect();
+        let v6: Vec<bool> = ips
+            .iter()
+            .filter_map(|x| parse_ip(x))
+            .map(|x| x.is_ipv6())
+            .collect();
         if v6.len() != 2 || v6[0] == v6[1] {
-            e.push(gofmt::invalid_raw(&cp, &rendered, "may specify no more than one IP for each IP family"));
+            e.push(gofmt::invalid_raw(
+                &cp,
+                &rendered,
+                "may specify no more than one IP for each IP family",
+            ));
         }
     }
     if !is_headless(spec) {
         for (i, (ip, fam)) in ips.iter().zip(items(spec, "ipFamilies")).enumerate() {
             let v6 = parse_ip(ip).is_some_and(|x| x.is_ipv6());
             match fam.as_str() {
-                Some("IPv4") if v6 => e.push(FieldError::invalid(cp.index(i), *ip, format!("expected an IPv4 value as indicated by `ipFamilies[{i}]`"))),
-                Some("IPv6") if !v6 => e.push(FieldError::invalid(cp.index(i), *ip, format!("expected an IPv6 value as indicated by `ipFamilies[{i}]`"))),
+                Some("IPv4") if v6 => e.push(FieldError::invalid(
+                    cp.index(i),
+                    *ip,
+                    format!("expected an IPv4 value as indicated by `ipFamilies[{i}]`"),
+                )),
+                Some("IPv6") if !v6 => e.push(FieldError::invalid(
+                    cp.index(i),
+                    *ip,
+                    format!("expected an IPv6 value as indicated by `ipFamilies[{i}]`"),
+                )),
                 _ => {}
             }
         }
@@ -423,12 +588,20 @@ fn traffic_policies(spec: &Value, sp: &P, e: &mut Errs) {
     let etp = s(spec, "externalTrafficPolicy");
     if !externally_accessible(spec) {
         if !etp.is_empty() {
-            e.push(FieldError::invalid(sp.child("externalTrafficPolicy"), etp, "may only be set for externally-accessible services"));
+            e.push(FieldError::invalid(
+                sp.child("externalTrafficPolicy"),
+                etp,
+                "may only be set for externally-accessible services",
+            ));
         }
     } else if etp.is_empty() {
         e.push(FieldError::required(sp.child("externalTrafficPolicy"), ""));
     } else if !matches!(etp, "Cluster" | "Local") {
-        e.push(FieldError::not_supported(sp.child("externalTrafficPolicy"), etp, &["Cluster", "Local"]));
+        e.push(FieldError::not_supported(
+            sp.child("externalTrafficPolicy"),
+            etp,
+            &["Cluster", "Local"],
+        ));
     }
     let hc = crate::json::int(spec, "healthCheckNodePort").unwrap_or(0);
     if !needs_hc_node_port(spec) {
@@ -443,7 +616,11 @@ fn traffic_policies(spec: &Value, sp: &P, e: &mut Errs) {
         e.push(FieldError::required(sp.child("healthCheckNodePort"), ""));
     } else {
         for msg in port_num(hc) {
-            e.push(FieldError::invalid(sp.child("healthCheckNodePort"), hc, msg));
+            e.push(FieldError::invalid(
+                sp.child("healthCheckNodePort"),
+                hc,
+                msg,
+            ));
         }
     }
     match field(spec, "internalTrafficPolicy").and_then(Value::as_str) {
@@ -451,35 +628,64 @@ fn traffic_policies(spec: &Value, sp: &P, e: &mut Errs) {
             e.push(FieldError::required(sp.child("internalTrafficPolicy"), ""));
         }
         Some(itp) if !matches!(itp, "Cluster" | "Local") => {
-            e.push(FieldError::not_supported(sp.child("internalTrafficPolicy"), itp, &["Cluster", "Local"]));
+            e.push(FieldError::not_supported(
+                sp.child("internalTrafficPolicy"),
+                itp,
+                &["Cluster", "Local"],
+            ));
         }
         _ => {}
     }
-    if let Some(td) = field(spec, "trafficDistribution").and_then(Value::as_str).filter(|t| *t != "PreferClose") {
-        e.push(FieldError::not_supported(sp.child("trafficDistribution"), td, &["PreferClose"]));
+    if let Some(td) = field(spec, "trafficDistribution")
+        .and_then(Value::as_str)
+        .filter(|t| *t != "PreferClose")
+    {
+        e.push(FieldError::not_supported(
+            sp.child("trafficDistribution"),
+            td,
+            &["PreferClose"],
+        ));
     }
 }
 
 /// `ValidateServiceUpdate` beyond `ValidateService`.
 pub(crate) fn validate_update(new: &Value, old: &Value, e: &mut Errs) {
     let empty = json!({});
-    let (ns, os) = (field(new, "spec").unwrap_or(&empty), field(old, "spec").unwrap_or(&empty));
+    let (ns, os) = (
+        field(new, "spec").unwrap_or(&empty),
+        field(old, "spec").unwrap_or(&empty),
+    );
     let cp = P::new("spec").child("clusterIPs");
-    let (ni, oi) = (crate::json::items(ns, "clusterIPs"), crate::json::items(os, "clusterIPs"));
+    let (ni, oi) = (
+        crate::json::items(ns, "clusterIPs"),
+        crate::json::items(os, "clusterIPs"),
+    );
     let rendered = gofmt::json_strings(ns.get("clusterIPs"));
     let external = s(ns, "type") == "ExternalName" || s(os, "type") == "ExternalName";
-    if !external && !(is_headless(ns) && is_headless(os)) {
+    if !(external || is_headless(ns) && is_headless(os)) {
         if ni.len() == oi.len() {
             for (i, (a, b)) in oi.iter().zip(ni).enumerate() {
                 if a != b {
-                    e.push(gofmt::invalid_raw(cp.index(i), &rendered, "may not change once set"));
+                    e.push(gofmt::invalid_raw(
+                        cp.index(i),
+                        &rendered,
+                        "may not change once set",
+                    ));
                 }
             }
         } else if oi.len() > ni.len() {
             if ni.is_empty() {
-                e.push(gofmt::invalid_raw(cp.index(0), &rendered, "primary clusterIP can not be unset"));
+                e.push(gofmt::invalid_raw(
+                    cp.index(0),
+                    &rendered,
+                    "primary clusterIP can not be unset",
+                ));
             } else if ni[0] != oi[0] {
-                e.push(gofmt::invalid_raw(cp.index(0), &rendered, "may not change once set"));
+                e.push(gofmt::invalid_raw(
+                    cp.index(0),
+                    &rendered,
+                    "may not change once set",
+                ));
             }
             if ni.len() == 1 && s(ns, "ipFamilyPolicy") != "SingleStack" {
                 e.push(gofmt::invalid_raw(
@@ -489,7 +695,11 @@ pub(crate) fn validate_update(new: &Value, old: &Value, e: &mut Errs) {
                 ));
             }
         } else if !oi.is_empty() && ni[0] != oi[0] {
-            e.push(gofmt::invalid_raw(cp.index(0), &rendered, "may not change once set"));
+            e.push(gofmt::invalid_raw(
+                cp.index(0),
+                &rendered,
+                "may not change once set",
+            ));
         }
         let (nf, of) = (items(ns, "ipFamilies"), items(os, "ipFamilies"));
         if !of.is_empty() && !nf.is_empty() && nf[0] != of[0] && !is_headless(ns) {
@@ -500,11 +710,24 @@ pub(crate) fn validate_update(new: &Value, old: &Value, e: &mut Errs) {
             ));
         }
     }
-    if needs_hc_node_port(os) && needs_hc_node_port(ns) && ns.get("healthCheckNodePort") != os.get("healthCheckNodePort") {
-        e.push(FieldError::forbidden("spec.healthCheckNodePort", "field is immutable"));
+    if needs_hc_node_port(os)
+        && needs_hc_node_port(ns)
+        && ns.get("healthCheckNodePort") != os.get("healthCheckNodePort")
+    {
+        e.push(FieldError::forbidden(
+            "spec.healthCheckNodePort",
+            "field is immutable",
+        ));
     }
-    if s(os, "type") == "LoadBalancer" && s(ns, "type") == "LoadBalancer" && ns.get("loadBalancerClass") != os.get("loadBalancerClass") {
-        e.push(FieldError::invalid("spec.loadBalancerClass", crate::json::cloned(ns, "loadBalancerClass"), "may not change once set"));
+    if s(os, "type") == "LoadBalancer"
+        && s(ns, "type") == "LoadBalancer"
+        && ns.get("loadBalancerClass") != os.get("loadBalancerClass")
+    {
+        e.push(FieldError::invalid(
+            "spec.loadBalancerClass",
+            crate::json::cloned(ns, "loadBalancerClass"),
+            "may not change once set",
+        ));
     }
 }
 
@@ -516,9 +739,12 @@ mod tests {
     fn kubectl_create_service_defaults() {
         let mut svc = json!({"spec": {"ports": [{"name": "80-80", "port": 80, "targetPort": 80}], "selector": {"app": "web"}, "type": "ClusterIP"}});
         defaults(&mut svc);
-        assert_eq!(svc["spec"], json!({"ports": [{"name": "80-80", "port": 80, "targetPort": 80, "protocol": "TCP"}],
+        assert_eq!(
+            svc["spec"],
+            json!({"ports": [{"name": "80-80", "port": 80, "targetPort": 80, "protocol": "TCP"}],
             "selector": {"app": "web"}, "type": "ClusterIP", "sessionAffinity": "None",
-            "internalTrafficPolicy": "Cluster", "ipFamilyPolicy": "SingleStack", "ipFamilies": ["IPv4"]}));
+            "internalTrafficPolicy": "Cluster", "ipFamilyPolicy": "SingleStack", "ipFamilies": ["IPv4"]})
+        );
         let mut lb = json!({"spec": {"type": "LoadBalancer", "ports": [{"port": 443}]}});
         defaults(&mut lb);
         assert_eq!(lb["spec"]["externalTrafficPolicy"], "Cluster");
@@ -534,7 +760,10 @@ mod tests {
         assert_eq!(new["spec"]["clusterIPs"], json!(["10.96.0.6"]));
         let mut e = Vec::new();
         validate_update(&new, &old, &mut e);
-        assert_eq!(e[0].to_string(), "spec.clusterIPs[0]: Invalid value: []string{\"10.96.0.6\"}: may not change once set");
+        assert_eq!(
+            e[0].to_string(),
+            "spec.clusterIPs[0]: Invalid value: []string{\"10.96.0.6\"}: may not change once set"
+        );
         let mut kept = json!({"spec": {"type": "ClusterIP"}});
         prepare_update(&mut kept, &old);
         assert_eq!(kept["spec"]["clusterIP"], "10.96.0.5");

@@ -12,18 +12,57 @@ use crate::names::dns1123_label;
 use crate::pod_defaults::VOLUME_SOURCES;
 
 const FILE_MODE_MSG: &str = "must be a number between 0 and 0777 (octal), both inclusive";
-const VOLUME_FIELD_PATHS: [&str; 5] =
-    ["metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace", "metadata.uid"];
-const HOST_PATH_TYPES: [&str; 8] =
-    ["", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCreate", "File", "FileOrCreate", "Socket"];
+const VOLUME_FIELD_PATHS: [&str; 5] = [
+    "metadata.annotations",
+    "metadata.labels",
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.uid",
+];
+const HOST_PATH_TYPES: [&str; 8] = [
+    "",
+    "BlockDevice",
+    "CharDevice",
+    "Directory",
+    "DirectoryOrCreate",
+    "File",
+    "FileOrCreate",
+    "Socket",
+];
 
 /// Upstream checks sources in this order and names two of them oddly in the
 /// "more than 1 volume type" error; both quirks are kept.
 const CHECK_ORDER: [&str; 30] = [
-    "emptyDir", "hostPath", "gitRepo", "gcePersistentDisk", "awsElasticBlockStore", "secret", "nfs", "iscsi",
-    "glusterfs", "flocker", "persistentVolumeClaim", "rbd", "cinder", "cephfs", "quobyte", "downwardAPI", "fc",
-    "flexVolume", "configMap", "azureFile", "vsphereVolume", "photonPersistentDisk", "portworxVolume", "azureDisk",
-    "storageos", "projected", "scaleIO", "csi", "ephemeral", "image",
+    "emptyDir",
+    "hostPath",
+    "gitRepo",
+    "gcePersistentDisk",
+    "awsElasticBlockStore",
+    "secret",
+    "nfs",
+    "iscsi",
+    "glusterfs",
+    "flocker",
+    "persistentVolumeClaim",
+    "rbd",
+    "cinder",
+    "cephfs",
+    "quobyte",
+    "downwardAPI",
+    "fc",
+    "flexVolume",
+    "configMap",
+    "azureFile",
+    "vsphereVolume",
+    "photonPersistentDisk",
+    "portworxVolume",
+    "azureDisk",
+    "storageos",
+    "projected",
+    "scaleIO",
+    "csi",
+    "ephemeral",
+    "image",
 ];
 
 fn forbidden_name(src: &str) -> &str {
@@ -35,7 +74,12 @@ fn forbidden_name(src: &str) -> &str {
 }
 
 /// Validates `spec.volumes`; returns the volumes that passed, by name.
-pub(crate) fn volumes(list: &[Value], pod_name: Option<&str>, p: &P, e: &mut Errs) -> BTreeMap<String, Value> {
+pub(crate) fn volumes(
+    list: &[Value],
+    pod_name: Option<&str>,
+    p: &P,
+    e: &mut Errs,
+) -> BTreeMap<String, Value> {
     let mut ok = BTreeMap::new();
     let mut seen = std::collections::BTreeSet::new();
     for (i, v) in list.iter().enumerate() {
@@ -71,9 +115,14 @@ pub(crate) fn volumes(list: &[Value], pod_name: Option<&str>, p: &P, e: &mut Err
 fn source(v: &Value, p: &P, vol_name: &str, pod_name: Option<&str>, e: &mut Errs) {
     let mut n = 0;
     for src in CHECK_ORDER {
-        let Some(sv) = get_obj(v, src, p, e) else { continue };
+        let Some(sv) = get_obj(v, src, p, e) else {
+            continue;
+        };
         if n > 0 {
-            e.push(FieldError::forbidden(p.child(forbidden_name(src)), "may not specify more than 1 volume type"));
+            e.push(FieldError::forbidden(
+                p.child(forbidden_name(src)),
+                "may not specify more than 1 volume type",
+            ));
             continue;
         }
         n += 1;
@@ -97,7 +146,11 @@ fn source(v: &Value, p: &P, vol_name: &str, pod_name: Option<&str>, e: &mut Errs
                 match get_str(sv, "path", &sp, e).filter(|x| !x.is_empty()) {
                     None => e.push(FieldError::required(sp.child("path"), "")),
                     Some(path) if !path.starts_with('/') => {
-                        e.push(FieldError::invalid(sp.child("path"), path, "must be an absolute path"));
+                        e.push(FieldError::invalid(
+                            sp.child("path"),
+                            path,
+                            "must be an absolute path",
+                        ));
                     }
                     Some(_) => {}
                 }
@@ -117,7 +170,10 @@ fn source(v: &Value, p: &P, vol_name: &str, pod_name: Option<&str>, e: &mut Errs
                     .and_then(Result::ok)
                     .is_some_and(|q| q.is_negative());
                 if negative {
-                    e.push(FieldError::forbidden(sp.child("sizeLimit"), "SizeLimit field must be a valid resource quantity"));
+                    e.push(FieldError::forbidden(
+                        sp.child("sizeLimit"),
+                        "SizeLimit field must be a valid resource quantity",
+                    ));
                 }
             }
             "iscsi" => {
@@ -130,10 +186,11 @@ fn source(v: &Value, p: &P, vol_name: &str, pod_name: Option<&str>, e: &mut Errs
                 }
                 required_str(sv, "image", &sp, e);
             }
-            "cephfs" => {
-                if get_strs(sv, "monitors", &sp, e).is_empty() {
-                    e.push(FieldError::required(p.child("cephfs").child("monitors"), ""));
-                }
+            "cephfs" if get_strs(sv, "monitors", &sp, e).is_empty() => {
+                e.push(FieldError::required(
+                    p.child("cephfs").child("monitors"),
+                    "",
+                ));
             }
             "glusterfs" => {
                 required_str(sv, "endpoints", &sp, e);
@@ -160,7 +217,11 @@ fn host_path(h: &Value, p: &P, e: &mut Errs) {
     };
     no_backsteps(path, &p.child("path"), e);
     if let Some(t) = get_str(h, "type", p, e).filter(|t| !HOST_PATH_TYPES.contains(t)) {
-        e.push(FieldError::not_supported(p.child("type"), t, &HOST_PATH_TYPES));
+        e.push(FieldError::not_supported(
+            p.child("type"),
+            t,
+            &HOST_PATH_TYPES,
+        ));
     }
 }
 
@@ -217,9 +278,14 @@ fn downward_items(o: &Value, p: &P, e: &mut Errs) {
                 "resource",
                 "fieldRef and resourceFieldRef can not be specified simultaneously",
             )),
-            (Some(f), None) => object_field_selector(f, &VOLUME_FIELD_PATHS, &ip.child("fieldRef"), e),
+            (Some(f), None) => {
+                object_field_selector(f, &VOLUME_FIELD_PATHS, &ip.child("fieldRef"), e)
+            }
             (None, Some(r)) => resource_field_selector(r, true, &ip.child("resourceFieldRef"), e),
-            (None, None) => e.push(FieldError::required(&ip, "one of fieldRef and resourceFieldRef is required")),
+            (None, None) => e.push(FieldError::required(
+                &ip,
+                "one of fieldRef and resourceFieldRef is required",
+            )),
         }
     }
 }
@@ -229,8 +295,16 @@ fn projected(pr: &Value, p: &P, e: &mut Errs) {
     for (i, src) in get_arr(pr, "sources", p, e).iter().enumerate() {
         let sp = p.child("sources").index(i);
         let mut n = 0;
-        for k in ["secret", "configMap", "downwardAPI", "serviceAccountToken", "clusterTrustBundle"] {
-            let Some(x) = get_obj(src, k, &sp, e) else { continue };
+        for k in [
+            "secret",
+            "configMap",
+            "downwardAPI",
+            "serviceAccountToken",
+            "clusterTrustBundle",
+        ] {
+            let Some(x) = get_obj(src, k, &sp, e) else {
+                continue;
+            };
             n += 1;
             let xp = sp.child(k);
             match k {
@@ -242,10 +316,18 @@ fn projected(pr: &Value, p: &P, e: &mut Errs) {
                 "serviceAccountToken" => {
                     let secs = crate::json::int(x, "expirationSeconds").unwrap_or(0);
                     if secs < 600 {
-                        e.push(FieldError::invalid(xp.child("expirationSeconds"), secs, "may not specify a duration less than 10 minutes"));
+                        e.push(FieldError::invalid(
+                            xp.child("expirationSeconds"),
+                            secs,
+                            "may not specify a duration less than 10 minutes",
+                        ));
                     }
                     if secs > 1 << 32 {
-                        e.push(FieldError::invalid(xp.child("expirationSeconds"), secs, "may not specify a duration larger than 2^32 seconds"));
+                        e.push(FieldError::invalid(
+                            xp.child("expirationSeconds"),
+                            secs,
+                            "may not specify a duration larger than 2^32 seconds",
+                        ));
                     }
                     match get_str(x, "path", &xp, e).filter(|x| !x.is_empty()) {
                         None => e.push(FieldError::required(p.child("path"), "")),
@@ -256,7 +338,10 @@ fn projected(pr: &Value, p: &P, e: &mut Errs) {
             }
         }
         if n > 1 {
-            e.push(FieldError::forbidden(&sp, "may not specify more than 1 volume type per source"));
+            e.push(FieldError::forbidden(
+                &sp,
+                "may not specify more than 1 volume type per source",
+            ));
         }
     }
 }
@@ -273,7 +358,11 @@ fn ephemeral(eph: &Value, p: &P, vol_name: &str, pod_name: Option<&str>, e: &mut
     if let Some(pod) = pod_name.filter(|n| !n.is_empty() && !vol_name.is_empty()) {
         let pvc = format!("{pod}-{vol_name}");
         for msg in crate::names::dns1123_subdomain(&pvc) {
-            e.push(FieldError::invalid(p.child("name"), vol_name, format!("PVC name {pvc:?}: {msg}")));
+            e.push(FieldError::invalid(
+                p.child("name"),
+                vol_name,
+                format!("PVC name {pvc:?}: {msg}"),
+            ));
         }
     }
 }
@@ -296,10 +385,18 @@ mod tests {
         let ok = volumes(&vols, None, &P::new("spec.volumes"), &mut e);
         assert_eq!(ok.keys().collect::<Vec<_>>(), vec!["c"]);
         let e: Vec<String> = e.iter().map(ToString::to_string).collect();
-        assert_eq!(e[0], "spec.volumes[0].hostPath: Forbidden: may not specify more than 1 volume type");
+        assert_eq!(
+            e[0],
+            "spec.volumes[0].hostPath: Forbidden: may not specify more than 1 volume type"
+        );
         assert_eq!(e[1], "spec.volumes[1].configMap.name: Required value");
-        assert_eq!(e[2], "spec.volumes[1].configMap.defaultMode: Invalid value: 1000: must be a number between 0 and 0777 (octal), both inclusive");
+        assert_eq!(
+            e[2],
+            "spec.volumes[1].configMap.defaultMode: Invalid value: 1000: must be a number between 0 and 0777 (octal), both inclusive"
+        );
         assert_eq!(e[3], "spec.volumes[3].name: Duplicate value: \"c\"");
-        assert!(e[4].starts_with("spec.volumes[4].name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 label"));
+        assert!(e[4].starts_with(
+            "spec.volumes[4].name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 label"
+        ));
     }
 }

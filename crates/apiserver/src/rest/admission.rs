@@ -18,9 +18,16 @@ async fn check_namespace(state: &State, ctx: &Ctx, obj: &Value) -> Result<(), Ap
     }
     let ns = kubehci_api::meta::namespace(obj);
     let ns_key = format!("/registry/core/namespaces/{ns}");
-    let ns_obj = state.backend.get(&ns_key, None).await.map_err(ApiError::internal)?;
+    let ns_obj = state
+        .backend
+        .get(&ns_key, None)
+        .await
+        .map_err(ApiError::internal)?;
     let Some(kv) = ns_obj else {
-        return Err(ApiError::not_found(&GroupResource::new("", "namespaces"), ns));
+        return Err(ApiError::not_found(
+            &GroupResource::new("", "namespaces"),
+            ns,
+        ));
     };
     let nsv: Value = serde_json::from_slice(&kv.value).map_err(ApiError::internal)?;
     let terminating = nsv.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
@@ -33,7 +40,11 @@ async fn check_namespace(state: &State, ctx: &Ctx, obj: &Value) -> Result<(), Ap
             name,
             format!(
                 "{} is forbidden: unable to create new content in namespace {ns} because it is being terminated",
-                if name.is_empty() { info.group_resource().to_string() } else { format!("{} {name:?}", info.group_resource()) }
+                if name.is_empty() {
+                    info.group_resource().to_string()
+                } else {
+                    format!("{} {name:?}", info.group_resource())
+                }
             ),
         ));
     }
@@ -44,7 +55,13 @@ pub async fn admit_create(state: &State, ctx: &Ctx, obj: &mut Value) -> Result<(
     check_namespace(state, ctx, obj).await?;
     if is_service(&ctx.resource) {
         state.allocators.allocate(obj, None).map_err(|errs| {
-            ApiError::invalid("Service", "", "Service", kubehci_api::meta::name(obj), &errs)
+            ApiError::invalid(
+                "Service",
+                "",
+                "Service",
+                kubehci_api::meta::name(obj),
+                &errs,
+            )
         })?;
     }
     Ok(())
@@ -57,10 +74,21 @@ pub fn undo_create(state: &State, ctx: &Ctx, obj: &Value) {
     }
 }
 
-pub fn admit_update(state: &State, ctx: &Ctx, old: &Value, new: &mut Value) -> Result<(), ApiError> {
+pub fn admit_update(
+    state: &State,
+    ctx: &Ctx,
+    old: &Value,
+    new: &mut Value,
+) -> Result<(), ApiError> {
     if is_service(&ctx.resource) && ctx.info.subresource.is_empty() {
         state.allocators.allocate(new, Some(old)).map_err(|errs| {
-            ApiError::invalid("Service", "", "Service", kubehci_api::meta::name(new), &errs)
+            ApiError::invalid(
+                "Service",
+                "",
+                "Service",
+                kubehci_api::meta::name(new),
+                &errs,
+            )
         })?;
     }
     Ok(())

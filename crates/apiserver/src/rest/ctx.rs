@@ -31,7 +31,11 @@ pub struct Ctx {
 impl Ctx {
     /// Namespace of the addressed object ("" for cluster-scoped resources).
     pub fn namespace(&self) -> &str {
-        if self.resource.namespaced() { &self.info.namespace } else { "" }
+        if self.resource.namespaced() {
+            &self.info.namespace
+        } else {
+            ""
+        }
     }
 
     /// The field manager: `fieldManager` or the user agent's program name.
@@ -40,6 +44,10 @@ impl Ctx {
             return self.query.field_manager.clone();
         }
         let ua = self.user_agent.split('/').next().unwrap_or("").trim();
-        if ua.is_empty() { "unknown".to_string() } else { ua.to_string() }
+        if ua.is_empty() {
+            "unknown".to_string()
+        } else {
+            ua.to_string()
+        }
     }
 }

@@ -22,23 +22,25 @@ pub struct DeleteOpts {
 
 pub fn parse_options(ctx: &Ctx, body: &[u8]) -> Result<DeleteOpts, ApiError> {
     let mut o = DeleteOpts {
-        propagation: (!ctx.query.propagation_policy.is_empty()).then(|| ctx.query.propagation_policy.clone()),
+        propagation: (!ctx.query.propagation_policy.is_empty())
+            .then(|| ctx.query.propagation_policy.clone()),
         grace: ctx.query.grace_period_seconds,
         dry_run: ctx.query.dry_run,
         ..Default::default()
     };
     if let Some(orphan) = ctx.query.orphan_dependents {
-        o.propagation.get_or_insert_with(|| if orphan { "Orphan" } else { "Background" }.into());
+        o.propagation
+            .get_or_insert_with(|| if orphan { "Orphan" } else { "Background" }.into());
     }
     if !body.iter().all(u8::is_ascii_whitespace) {
         let v: Value = crate::negotiate::decode_object(body, false)?;
         if let Some(p) = v.get("propagationPolicy").and_then(Value::as_str) {
             o.propagation = Some(p.to_string());
         }
-        if let Some(orphan) = v.get("orphanDependents").and_then(Value::as_bool) {
-            if o.propagation.is_none() {
-                o.propagation = Some(if orphan { "Orphan" } else { "Background" }.into());
-            }
+        if let Some(orphan) = v.get("orphanDependents").and_then(Value::as_bool)
+            && o.propagation.is_none()
+        {
+            o.propagation = Some(if orphan { "Orphan" } else { "Background" }.into());
         }
         if let Some(g) = v.get("gracePeriodSeconds").and_then(Value::as_i64) {
             o.grace = Some(g);
@@ -46,23 +48,33 @@ pub fn parse_options(ctx: &Ctx, body: &[u8]) -> Result<DeleteOpts, ApiError> {
         if let Some(u) = v.pointer("/preconditions/uid").and_then(Value::as_str) {
             o.uid = Some(u.to_string());
         }
-        if let Some(r) = v.pointer("/preconditions/resourceVersion").and_then(Value::as_str) {
+        if let Some(r) = v
+            .pointer("/preconditions/resourceVersion")
+            .and_then(Value::as_str)
+        {
             o.resource_version = Some(r.to_string());
         }
-        if v.get("dryRun").and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| x == "All")) {
+        if v.get("dryRun")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|x| x == "All"))
+        {
             o.dry_run = true;
         }
     }
-    if let Some(p) = &o.propagation {
-        if !matches!(p.as_str(), "Orphan" | "Background" | "Foreground") {
-            return Err(ApiError::invalid(
-                "DeleteOptions.meta.k8s.io",
-                "meta.k8s.io",
-                "DeleteOptions",
-                "",
-                &[kubehci_api::FieldError::not_supported("propagationPolicy", p.as_str(), &["Foreground", "Background", "Orphan", "nil"])],
-            ));
-        }
+    if let Some(p) = &o.propagation
+        && !matches!(p.as_str(), "Orphan" | "Background" | "Foreground")
+    {
+        return Err(ApiError::invalid(
+            "DeleteOptions.meta.k8s.io",
+            "meta.k8s.io",
+            "DeleteOptions",
+            "",
+            &[kubehci_api::FieldError::not_supported(
+                "propagationPolicy",
+                p.as_str(),
+                &["Foreground", "Background", "Orphan", "nil"],
+            )],
+        ));
     }
     Ok(o)
 }
@@ -76,34 +88,67 @@ fn pod_grace(info: &ResourceInfo, obj: &Value, requested: Option<i64>) -> Option
         return None;
     }
     // Unscheduled pods and terminal pods go at once, as upstream.
-    let scheduled = obj.pointer("/spec/nodeName").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
-    let phase = obj.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
+    let scheduled = obj
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .is_some_and(|n| !n.is_empty());
+    let phase = obj
+        .pointer("/status/phase")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if !scheduled || phase == "Succeeded" || phase == "Failed" {
         return Some(0);
     }
-    let default = obj.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(30);
+    let default = obj
+        .pointer("/spec/terminationGracePeriodSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(30);
     Some(requested.unwrap_or(default).max(0))
 }
 
 /// Deletes (or starts deleting) one object. Returns (code, body).
-pub async fn delete_one(state: &State, info: &ResourceInfo, ns: &str, name: &str, opts: &DeleteOpts) -> Result<(u16, Value), ApiError> {
+pub async fn delete_one(
+    state: &State,
+    info: &ResourceInfo,
+    ns: &str,
+    name: &str,
+    opts: &DeleteOpts,
+) -> Result<(u16, Value), ApiError> {
     let key = object_key(info, ns, name);
     let gr = info.group_resource();
     for _ in 0..8 {
-        let Some(kv) = state.backend.get(&key, None).await.map_err(|e| store_error(info, name, e))? else {
+        let Some(kv) = state
+            .backend
+            .get(&key, None)
+            .await
+            .map_err(|e| store_error(info, name, e))?
+        else {
             return Err(ApiError::not_found(&gr, name));
         };
         let mut obj = decode(&kv)?;
         if let Some(uid) = &opts.uid {
             let cur = kubehci_api::meta::uid(&obj);
             if uid != cur {
-                return Err(ApiError::conflict(&gr, name, &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {cur}")));
+                return Err(ApiError::conflict(
+                    &gr,
+                    name,
+                    &format!(
+                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {cur}"
+                    ),
+                ));
             }
         }
-        if let Some(rv) = &opts.resource_version {
-            if *rv != kv.mod_revision.to_string() {
-                return Err(ApiError::conflict(&gr, name, &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}", kv.mod_revision)));
-            }
+        if let Some(rv) = &opts.resource_version
+            && *rv != kv.mod_revision.to_string()
+        {
+            return Err(ApiError::conflict(
+                &gr,
+                name,
+                &format!(
+                    "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
+                    kv.mod_revision
+                ),
+            ));
         }
         let mut finalizers = kubehci_api::meta::finalizers(&obj);
         let already = obj.pointer("/metadata/deletionTimestamp").is_some();
@@ -140,7 +185,10 @@ pub async fn delete_one(state: &State, info: &ResourceInfo, ns: &str, name: &str
                     if info.group.is_empty() && info.resource == "pods" {
                         return Ok((200, obj));
                     }
-                    return Ok((200, kubehci_api::status::success_status(&gr, name, Some(&uid))));
+                    return Ok((
+                        200,
+                        kubehci_api::status::success_status(&gr, name, Some(&uid)),
+                    ));
                 }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(store_error(info, name, e)),
@@ -154,7 +202,10 @@ pub async fn delete_one(state: &State, info: &ResourceInfo, ns: &str, name: &str
             md.insert("deletionGracePeriodSeconds".into(), json!(g));
         } else if let Some(g2) = grace {
             // A repeated delete may only shorten the grace period.
-            let cur = md.get("deletionGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(0);
+            let cur = md
+                .get("deletionGracePeriodSeconds")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
             if g2 < cur {
                 md.insert("deletionTimestamp".into(), json!(now_plus(g2)));
                 md.insert("deletionGracePeriodSeconds".into(), json!(g2));
@@ -165,12 +216,10 @@ pub async fn delete_one(state: &State, info: &ResourceInfo, ns: &str, name: &str
         } else {
             md.insert("finalizers".into(), json!(finalizers));
         }
-        if is_namespace {
-            if let Some(o) = obj.as_object_mut() {
-                let status = o.entry("status").or_insert_with(|| json!({}));
-                if let Some(s) = status.as_object_mut() {
-                    s.insert("phase".into(), json!("Terminating"));
-                }
+        if is_namespace && let Some(o) = obj.as_object_mut() {
+            let status = o.entry("status").or_insert_with(|| json!({}));
+            if let Some(s) = status.as_object_mut() {
+                s.insert("phase".into(), json!("Terminating"));
             }
         }
         if opts.dry_run {
@@ -199,7 +248,11 @@ pub async fn delete(state: &State, ctx: &Ctx, body: &[u8]) -> Result<(u16, Value
 }
 
 /// DELETE on a collection: every object matching the selectors.
-pub async fn delete_collection(state: &State, ctx: &Ctx, body: &[u8]) -> Result<(u16, Value), ApiError> {
+pub async fn delete_collection(
+    state: &State,
+    ctx: &Ctx,
+    body: &[u8],
+) -> Result<(u16, Value), ApiError> {
     let opts = parse_options(ctx, body)?;
     let listed = super::read::list_objects(state, ctx).await?;
     let mut deleted = Vec::new();
@@ -213,5 +266,8 @@ pub async fn delete_collection(state: &State, ctx: &Ctx, body: &[u8]) -> Result<
         }
     }
     let info = &ctx.resource;
-    Ok((200, json!({"kind": info.list_kind, "apiVersion": info.api_version(), "metadata": {}, "items": deleted})))
+    Ok((
+        200,
+        json!({"kind": info.list_kind, "apiVersion": info.api_version(), "metadata": {}, "items": deleted}),
+    ))
 }

@@ -23,12 +23,16 @@ impl ListFilter {
         let labels = if q.label_selector.trim().is_empty() {
             None
         } else {
-            Some(LabelSelector::parse(&q.label_selector).map_err(|e| ApiError::bad_request(e.to_string()))?)
+            Some(
+                LabelSelector::parse(&q.label_selector)
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?,
+            )
         };
         let fields = if q.field_selector.trim().is_empty() {
             None
         } else {
-            let f = FieldSelector::parse(&q.field_selector).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let f = FieldSelector::parse(&q.field_selector)
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
             let f = if is_builtin(info) {
                 f.validate(&info.group, &info.resource)
             } else {
@@ -37,7 +41,13 @@ impl ListFilter {
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
             Some(f)
         };
-        Ok(Self { labels, fields, group: info.group.clone(), resource: info.resource.clone(), custom: !is_builtin(info) })
+        Ok(Self {
+            labels,
+            fields,
+            group: info.group.clone(),
+            resource: info.resource.clone(),
+            custom: !is_builtin(info),
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -45,13 +55,17 @@ impl ListFilter {
     }
 
     pub fn matches(&self, obj: &Value) -> bool {
-        if let Some(l) = &self.labels {
-            if !l.matches(&kubehci_api::meta::labels(obj)) {
-                return false;
-            }
+        if let Some(l) = &self.labels
+            && !l.matches(&kubehci_api::meta::labels(obj))
+        {
+            return false;
         }
         if let Some(f) = &self.fields {
-            let ok = if self.custom { f.matches_custom(obj) } else { f.matches(&self.group, &self.resource, obj) };
+            let ok = if self.custom {
+                f.matches_custom(obj)
+            } else {
+                f.matches(&self.group, &self.resource, obj)
+            };
             if !ok {
                 return false;
             }

@@ -3,6 +3,7 @@
 
 pub mod admission;
 pub mod ctx;
+pub mod custom;
 pub mod delete;
 pub mod filter;
 pub mod hooks;
@@ -27,11 +28,17 @@ pub async fn serve(state: Arc<State>, mut ctx: Ctx, body: bytes::Bytes) -> Resp 
     match result {
         Ok(Dispatched::Object(code, obj)) => {
             let rendered = render::render_object(&ctx, obj);
-            respond::with_warnings(respond::object(code, &rendered, &ctx.neg, pretty), &ctx.warnings)
+            respond::with_warnings(
+                respond::object(code, &rendered, &ctx.neg, pretty),
+                &ctx.warnings,
+            )
         }
         Ok(Dispatched::List(list)) => {
             let rendered = render::render_list(&ctx, list);
-            respond::with_warnings(respond::object(200, &rendered, &ctx.neg, pretty), &ctx.warnings)
+            respond::with_warnings(
+                respond::object(200, &rendered, &ctx.neg, pretty),
+                &ctx.warnings,
+            )
         }
         Ok(Dispatched::Watch) => match watch::watch(state, ctx).await {
             Ok(r) => r,
@@ -57,11 +64,13 @@ async fn dispatch(state: &State, ctx: &mut Ctx, body: &[u8]) -> Result<Dispatche
     if !sub.is_empty() && !info.has_subresource(&sub) {
         return Err(ApiError::path_not_found());
     }
-    if verb != "create" && !info.verbs.iter().any(|v| *v == verb) && sub.is_empty() {
+    if verb != "create" && !info.verbs.contains(&verb) && sub.is_empty() {
         return Err(ApiError::method_not_supported(&gr, &verb));
     }
     match (sub.as_str(), verb.as_str()) {
-        ("", "get") | ("status", "get") => Ok(Dispatched::Object(200, write::read_one(state, ctx).await?)),
+        ("", "get") | ("status", "get") => {
+            Ok(Dispatched::Object(200, write::read_one(state, ctx).await?))
+        }
         ("", "list") => {
             let listed = read::list_objects(state, ctx).await?;
             Ok(Dispatched::List(read::list_object(&info, listed)))
@@ -103,7 +112,11 @@ async fn dispatch(state: &State, ctx: &mut Ctx, body: &[u8]) -> Result<Dispatche
             Ok(Dispatched::Object(code, obj))
         }
         ("approval", "update" | "patch") => {
-            let (code, obj) = if verb == "update" { write::replace(state, ctx, body).await? } else { write::patch(state, ctx, body).await? };
+            let (code, obj) = if verb == "update" {
+                write::replace(state, ctx, body).await?
+            } else {
+                write::patch(state, ctx, body).await?
+            };
             Ok(Dispatched::Object(code, obj))
         }
         (_, _) => Err(ApiError::method_not_supported(&gr, &verb)),

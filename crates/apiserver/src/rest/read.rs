@@ -10,9 +10,19 @@ use crate::objects::{decode, list_prefix, object_key, store_error};
 use crate::state::State;
 
 /// Reads one object or 404.
-pub async fn get_object(state: &State, info: &ResourceInfo, ns: &str, name: &str) -> Result<(Value, i64), ApiError> {
+pub async fn get_object(
+    state: &State,
+    info: &ResourceInfo,
+    ns: &str,
+    name: &str,
+) -> Result<(Value, i64), ApiError> {
     let key = object_key(info, ns, name);
-    match state.backend.get(&key, None).await.map_err(|e| store_error(info, name, e))? {
+    match state
+        .backend
+        .get(&key, None)
+        .await
+        .map_err(|e| store_error(info, name, e))?
+    {
         Some(kv) => Ok((decode(&kv)?, kv.mod_revision)),
         None => Err(ApiError::not_found(&info.group_resource(), name)),
     }
@@ -27,16 +37,25 @@ struct ContinueToken {
 }
 
 pub fn encode_continue(rv: i64, last_key: &str) -> String {
-    let t = ContinueToken { v: "meta.k8s.io/v1".into(), rv, start: last_key.to_string() };
+    let t = ContinueToken {
+        v: "meta.k8s.io/v1".into(),
+        rv,
+        start: last_key.to_string(),
+    };
     base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(&t).unwrap_or_default())
 }
 
 fn decode_continue(token: &str) -> Result<ContinueToken, ApiError> {
-    let bad = || ApiError::bad_request("continue key is not valid: illegal base64 data at input byte 0");
-    let bytes = base64::engine::general_purpose::STANDARD.decode(token).map_err(|_| bad())?;
+    let bad =
+        || ApiError::bad_request("continue key is not valid: illegal base64 data at input byte 0");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .map_err(|_| bad())?;
     let t: ContinueToken = serde_json::from_slice(&bytes).map_err(|_| bad())?;
     if t.v != "meta.k8s.io/v1" {
-        return Err(ApiError::bad_request("continue key is not valid: server does not recognize this encoded key"));
+        return Err(ApiError::bad_request(
+            "continue key is not valid: server does not recognize this encoded key",
+        ));
     }
     Ok(t)
 }
@@ -67,7 +86,9 @@ pub async fn list_objects(state: &State, ctx: &Ctx) -> Result<Listed, ApiError> 
         }
         let t = decode_continue(&q.continue_token)?;
         if !t.start.starts_with(&prefix) {
-            return Err(ApiError::bad_request("continue key is not valid: key does not match the request"));
+            return Err(ApiError::bad_request(
+                "continue key is not valid: key does not match the request",
+            ));
         }
         start_after = Some(t.start);
         at = Some(t.rv);
@@ -78,7 +99,11 @@ pub async fn list_objects(state: &State, ctx: &Ctx) -> Result<Listed, ApiError> 
         if q.resource_version_match == "Exact" {
             at = Some(rv);
         } else {
-            let cur = state.backend.current_revision().await.map_err(|e| store_error(info, "", e))?;
+            let cur = state
+                .backend
+                .current_revision()
+                .await
+                .map_err(|e| store_error(info, "", e))?;
             if rv > cur {
                 return Err(ApiError::new(
                     504,
@@ -116,13 +141,22 @@ pub async fn list_objects(state: &State, ctx: &Ctx) -> Result<Listed, ApiError> 
         match (page.remaining > 0, last) {
             (true, Some(last)) if full => {
                 let rem = filter.is_empty().then_some(page.remaining);
-                break (page.revision, Some(encode_continue(page.revision, &last)), rem);
+                break (
+                    page.revision,
+                    Some(encode_continue(page.revision, &last)),
+                    rem,
+                );
             }
             (true, Some(last)) => start_after = Some(last),
             _ => break (page.revision, None, None),
         }
     };
-    Ok(Listed { items, revision, continue_token, remaining })
+    Ok(Listed {
+        items,
+        revision,
+        continue_token,
+        remaining,
+    })
 }
 
 /// The `<Kind>List` object for a listed page.

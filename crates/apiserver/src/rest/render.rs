@@ -11,7 +11,11 @@ pub fn wants_table(ctx: &Ctx) -> bool {
 }
 
 fn meta_api_version(v1beta1: bool) -> &'static str {
-    if v1beta1 { "meta.k8s.io/v1beta1" } else { "meta.k8s.io/v1" }
+    if v1beta1 {
+        "meta.k8s.io/v1beta1"
+    } else {
+        "meta.k8s.io/v1"
+    }
 }
 
 fn partial(obj: &Value, v1beta1: bool) -> Value {
@@ -32,7 +36,11 @@ fn include_object(ctx: &Ctx) -> kubehci_tables::IncludeObject {
 }
 
 fn table(ctx: &Ctx, objs: &[Value]) -> Value {
-    let opts = kubehci_tables::TableOptions { include_object: include_object(ctx), now: chrono::Utc::now(), no_headers: false };
+    let opts = kubehci_tables::TableOptions {
+        include_object: include_object(ctx),
+        now: chrono::Utc::now(),
+        no_headers: false,
+    };
     let custom = &ctx.crd_columns;
     let mut t = match custom {
         Some(cols) => kubehci_tables::crd_table(cols, objs, &opts),
@@ -69,7 +77,10 @@ pub fn render_list(ctx: &Ctx, mut list: Value) -> Value {
     match ctx.neg.render {
         Render::Object => list,
         Render::PartialMetadata { v1beta1 } => {
-            let items: Vec<Value> = list["items"].as_array().map(|a| a.iter().map(|o| partial(o, v1beta1)).collect()).unwrap_or_default();
+            let items: Vec<Value> = list["items"]
+                .as_array()
+                .map(|a| a.iter().map(|o| partial(o, v1beta1)).collect())
+                .unwrap_or_default();
             json!({
                 "kind": "PartialObjectMetadataList",
                 "apiVersion": meta_api_version(v1beta1),

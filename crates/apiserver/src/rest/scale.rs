@@ -19,7 +19,11 @@ fn paths(ctx: &Ctx) -> (String, String, Option<String>) {
 
 fn selector_string(obj: &Value, ctx: &Ctx, selector_path: Option<&str>) -> String {
     if let Some(p) = selector_path {
-        return obj.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+        return obj
+            .pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
     }
     let sel = obj.pointer("/spec/selector");
     if ctx.resource.resource == "replicationcontrollers" {
@@ -33,7 +37,13 @@ fn to_scale(ctx: &Ctx, obj: &Value) -> Value {
     let (spec_p, status_p, sel_p) = paths(ctx);
     let md = obj.get("metadata").cloned().unwrap_or_else(|| json!({}));
     let mut scale_md = json!({});
-    for f in ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] {
+    for f in [
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+    ] {
         if let Some(v) = md.get(f) {
             scale_md[f] = v.clone();
         }
@@ -64,11 +74,22 @@ pub async fn serve(state: &State, ctx: &mut Ctx, body: &[u8]) -> Result<(u16, Va
         let bt = body_type(ctx.content_type.as_deref())?;
         super::hooks::patch_plain(bt, &cur_scale, body)?
     };
-    let replicas = new_scale.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0);
+    let replicas = new_scale
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
     if replicas < 0 {
-        return Err(ApiError::invalid("Scale.autoscaling", "autoscaling", "Scale", &ctx.info.name, &[
-            kubehci_api::FieldError::invalid("spec.replicas", replicas, "must be greater than or equal to 0"),
-        ]));
+        return Err(ApiError::invalid(
+            "Scale.autoscaling",
+            "autoscaling",
+            "Scale",
+            &ctx.info.name,
+            &[kubehci_api::FieldError::invalid(
+                "spec.replicas",
+                replicas,
+                "must be greater than or equal to 0",
+            )],
+        ));
     }
     let rv = kubehci_api::meta::resource_version(&new_scale).to_string();
     let (spec_p, _, _) = paths(ctx);

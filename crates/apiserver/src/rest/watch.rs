@@ -38,13 +38,20 @@ pub async fn watch(state: Arc<State>, ctx: Ctx) -> Result<Resp, ApiError> {
     if !ctx.info.name.is_empty() {
         // A watch on a named URL is a watch filtered to that name.
         let name_sel = format!("metadata.name={}", ctx.info.name);
-        filter_q.field_selector =
-            if q.field_selector.is_empty() { name_sel } else { format!("{},{name_sel}", q.field_selector) };
+        filter_q.field_selector = if q.field_selector.is_empty() {
+            name_sel
+        } else {
+            format!("{},{name_sel}", q.field_selector)
+        };
     }
     let filter = ListFilter::new(&info, &filter_q)?;
     let prefix = list_prefix(&info, ctx.namespace());
-    let send_initial = q.send_initial_events.unwrap_or(q.resource_version.is_empty() || q.resource_version == "0");
-    if q.send_initial_events == Some(true) && (!q.allow_watch_bookmarks || q.resource_version_match != "NotOlderThan") {
+    let send_initial = q
+        .send_initial_events
+        .unwrap_or(q.resource_version.is_empty() || q.resource_version == "0");
+    if q.send_initial_events == Some(true)
+        && (!q.allow_watch_bookmarks || q.resource_version_match != "NotOlderThan")
+    {
         return Err(ApiError::invalid(
             "ListOptions.meta.k8s.io",
             "meta.k8s.io",
@@ -60,7 +67,11 @@ pub async fn watch(state: Arc<State>, ctx: Ctx) -> Result<Resp, ApiError> {
     // Initial state and the starting revision.
     let mut initial = Vec::new();
     let start_rev: i64 = if send_initial {
-        let page = state.backend.list(&prefix, None, None, None).await.map_err(|e| store_error(&info, "", e))?;
+        let page = state
+            .backend
+            .list(&prefix, None, None, None)
+            .await
+            .map_err(|e| store_error(&info, "", e))?;
         for kv in &page.items {
             let obj = decode(kv)?;
             if filter.matches(&obj) {
@@ -75,7 +86,10 @@ pub async fn watch(state: Arc<State>, ctx: Ctx) -> Result<Resp, ApiError> {
     };
     let stream = match state.backend.watch(&prefix, start_rev).await {
         Ok(s) => Some(s),
-        Err(StoreError::Compacted { requested, compacted }) => {
+        Err(StoreError::Compacted {
+            requested,
+            compacted,
+        }) => {
             let _ = tx.try_send(error_event(&ApiError::expired(format!(
                 "too old resource version: {requested} ({compacted})"
             ))));
@@ -83,7 +97,10 @@ pub async fn watch(state: Arc<State>, ctx: Ctx) -> Result<Resp, ApiError> {
         }
         Err(e) => return Err(store_error(&info, "", e)),
     };
-    let timeout = q.timeout_seconds.map(std::time::Duration::from_secs).unwrap_or(state.config.default_watch_timeout);
+    let timeout = q
+        .timeout_seconds
+        .map(std::time::Duration::from_secs)
+        .unwrap_or(state.config.default_watch_timeout);
     let bookmarks = q.allow_watch_bookmarks;
     let interval = state.config.bookmark_interval;
     let table = render::wants_table(&ctx);
@@ -133,16 +150,20 @@ pub async fn watch(state: Arc<State>, ctx: Ctx) -> Result<Resp, ApiError> {
                         Some(Ok(ev)) => ev,
                     };
                     last_rev = ev.revision();
-                    if let Some((kind, obj)) = classify(&filter, &ev) {
-                        if tx.send(line(kind, render_obj(obj))).await.is_err() { return; }
-                    }
+                    if let Some((kind, obj)) = classify(&filter, &ev)
+                        && tx.send(line(kind, render_obj(obj))).await.is_err() { return; }
                 }
             }
         }
     });
-    let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx).map(Ok::<_, Infallible>));
+    let body =
+        Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx).map(Ok::<_, Infallible>));
     let mut resp = Response::new(body);
-    let ct = if table { ctx_content_type_table() } else { "application/json".to_string() };
+    let ct = if table {
+        ctx_content_type_table()
+    } else {
+        "application/json".to_string()
+    };
     if let Ok(v) = HeaderValue::from_str(&ct) {
         resp.headers_mut().insert(header::CONTENT_TYPE, v);
     }
@@ -160,7 +181,10 @@ fn classify(filter: &ListFilter, ev: &Event) -> Option<(&'static str, Value)> {
         Event::Put { kv, prev } => {
             let obj = decode(kv).ok()?;
             let now_m = filter.matches(&obj);
-            let was_m = prev.as_ref().and_then(|p| decode(p).ok()).is_some_and(|o| filter.matches(&o));
+            let was_m = prev
+                .as_ref()
+                .and_then(|p| decode(p).ok())
+                .is_some_and(|o| filter.matches(&o));
             match (prev.is_some() && was_m, now_m) {
                 (true, true) => Some(("MODIFIED", obj)),
                 (false, true) => Some(("ADDED", obj)),

@@ -18,7 +18,9 @@ pub fn decode_body(ctx: &Ctx, body: &[u8]) -> Result<Value, ApiError> {
     match bt {
         BodyType::Json => decode_object(body, false),
         BodyType::Yaml => decode_object(body, true),
-        _ => Err(ApiError::unsupported_media_type(ctx.content_type.as_deref().unwrap_or(""))),
+        _ => Err(ApiError::unsupported_media_type(
+            ctx.content_type.as_deref().unwrap_or(""),
+        )),
     }
 }
 
@@ -33,10 +35,14 @@ pub fn check_type(info: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
     let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
     if kind.is_empty() {
-        return Err(ApiError::bad_request("Object 'Kind' is missing in '".to_string() + &truncate_json(obj) + "'"));
+        return Err(ApiError::bad_request(
+            "Object 'Kind' is missing in '".to_string() + &truncate_json(obj) + "'",
+        ));
     }
     if api_version.is_empty() {
-        return Err(ApiError::bad_request("Object 'apiVersion' is missing in '".to_string() + &truncate_json(obj) + "'"));
+        return Err(ApiError::bad_request(
+            "Object 'apiVersion' is missing in '".to_string() + &truncate_json(obj) + "'",
+        ));
     }
     if api_version != info.api_version() {
         return Err(ApiError::bad_request(format!(
@@ -50,14 +56,15 @@ pub fn check_type(info: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
             info.kind
         )));
     }
-    if let Some(md) = obj.get("metadata") {
-        if !md.is_object() && !md.is_null() {
-            return Err(ApiError::bad_request(format!(
-                "json: cannot unmarshal {} into Go struct field {}.metadata of type v1.ObjectMeta",
-                json_type_name(md),
-                info.kind
-            )));
-        }
+    if let Some(md) = obj.get("metadata")
+        && !md.is_object()
+        && !md.is_null()
+    {
+        return Err(ApiError::bad_request(format!(
+            "json: cannot unmarshal {} into Go struct field {}.metadata of type v1.ObjectMeta",
+            json_type_name(md),
+            info.kind
+        )));
     }
     Ok(())
 }
@@ -75,7 +82,14 @@ fn json_type_name(v: &Value) -> &'static str {
 
 fn truncate_json(v: &Value) -> String {
     let s = v.to_string();
-    if s.len() > 200 { format!("{}...", &s[..s.char_indices().nth(200).map_or(s.len(), |(i, _)| i)]) } else { s }
+    if s.len() > 200 {
+        format!(
+            "{}...",
+            &s[..s.char_indices().nth(200).map_or(s.len(), |(i, _)| i)]
+        )
+    } else {
+        s
+    }
 }
 
 fn now() -> String {
@@ -96,21 +110,29 @@ pub fn generate_name(base: &str) -> String {
 }
 
 /// Applies strict/warn field validation to a decoded body.
-fn field_validation(state: &State, ctx: &mut Ctx, obj: &Value, raw: Option<&[u8]>) -> Result<(), ApiError> {
-    let mode = if ctx.query.field_validation.is_empty() { "Warn" } else { ctx.query.field_validation.as_str() };
+fn field_validation(
+    state: &State,
+    ctx: &mut Ctx,
+    obj: &Value,
+    raw: Option<&[u8]>,
+) -> Result<(), ApiError> {
+    let mode = if ctx.query.field_validation.is_empty() {
+        "Warn"
+    } else {
+        ctx.query.field_validation.as_str()
+    };
     if mode == "Ignore" {
         return Ok(());
     }
-    let mut problems = Vec::new();
-    if let Some(raw) = raw {
-        problems.extend(hooks::duplicate_fields(raw).into_iter().map(|f| format!("duplicate field {f:?}")));
-    }
-    problems.extend(hooks::unknown_fields(state, &ctx.resource, obj).into_iter().map(|f| format!("unknown field {f:?}")));
+    let problems = hooks::strict_issues(state, &ctx.resource, obj, raw)?;
     if problems.is_empty() {
         return Ok(());
     }
     if mode == "Strict" {
-        return Err(ApiError::bad_request(format!("strict decoding error: {}", problems.join(", "))));
+        return Err(ApiError::bad_request(format!(
+            "strict decoding error: {}",
+            problems.join(", ")
+        )));
     }
     ctx.warnings.extend(problems);
     Ok(())
@@ -138,16 +160,25 @@ fn reconcile_namespace(ctx: &Ctx, obj: &mut Value) -> Result<(), ApiError> {
 }
 
 fn invalid(info: &ResourceInfo, obj: &Value, errs: &[FieldError]) -> ApiError {
-    ApiError::invalid(&info.qualified_kind(), &info.group, &info.kind, kubehci_api::meta::name(obj), errs)
+    ApiError::invalid(
+        &info.qualified_kind(),
+        &info.group,
+        &info.kind,
+        kubehci_api::meta::name(obj),
+        errs,
+    )
 }
 
 /// POST: prepares, validates, admits and stores a new object.
 pub async fn create(state: &State, ctx: &mut Ctx, body: &[u8]) -> Result<(u16, Value), ApiError> {
     let mut obj = decode_body(ctx, body)?;
     check_type(&ctx.resource, &obj)?;
-    let raw_json = matches!(body_type(ctx.content_type.as_deref())?, BodyType::Json).then_some(body);
+    let raw_json =
+        matches!(body_type(ctx.content_type.as_deref())?, BodyType::Json).then_some(body);
     field_validation(state, ctx, &obj, raw_json)?;
-    create_decoded(state, ctx, obj.take()).await.map(|o| (201, o))
+    create_decoded(state, ctx, obj.take())
+        .await
+        .map(|o| (201, o))
 }
 
 /// The part of create shared with create-on-update and apply.
@@ -156,11 +187,25 @@ pub async fn create_decoded(state: &State, ctx: &Ctx, mut obj: Value) -> Result<
     reconcile_namespace(ctx, &mut obj)?;
     {
         let md = kubehci_api::meta::metadata_mut(&mut obj);
-        if md.get("resourceVersion").and_then(Value::as_str).is_some_and(|s| !s.is_empty()) {
-            return Err(ApiError::bad_request("resourceVersion should not be set on objects to be created"));
+        if md
+            .get("resourceVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
+        {
+            return Err(ApiError::bad_request(
+                "resourceVersion should not be set on objects to be created",
+            ));
         }
-        let name = md.get("name").and_then(Value::as_str).unwrap_or("").to_string();
-        let generate = md.get("generateName").and_then(Value::as_str).unwrap_or("").to_string();
+        let name = md
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let generate = md
+            .get("generateName")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         if name.is_empty() && !generate.is_empty() {
             md.insert("name".into(), json!(generate_name(&generate)));
         }
@@ -172,7 +217,10 @@ pub async fn create_decoded(state: &State, ctx: &Ctx, mut obj: Value) -> Result<
     }
     if !ctx.info.name.is_empty() && ctx.info.verb == "create" && ctx.info.subresource.is_empty() {
         // POST to a named URL is not a create upstream serves.
-        return Err(ApiError::method_not_supported(&info.group_resource(), "create"));
+        return Err(ApiError::method_not_supported(
+            &info.group_resource(),
+            "create",
+        ));
     }
     hooks::prepare_create(state, &info, &mut obj);
     let errs = hooks::validate_create(state, &info, &obj);
@@ -182,7 +230,7 @@ pub async fn create_decoded(state: &State, ctx: &Ctx, mut obj: Value) -> Result<
     let name = kubehci_api::meta::name(&obj).to_string();
     let ns = kubehci_api::meta::namespace(&obj).to_string();
     super::admission::admit_create(state, ctx, &mut obj).await?;
-    hooks::record_update_manager(ctx, None, &mut obj);
+    hooks::record_update_manager(state, ctx, None, &mut obj);
     if ctx.query.dry_run {
         super::admission::undo_create(state, ctx, &obj);
         return Ok(obj);
@@ -213,23 +261,36 @@ pub enum Mutation<'a> {
 fn allow_create_on_update(info: &ResourceInfo) -> bool {
     matches!(
         (info.group.as_str(), info.resource.as_str()),
-        ("", "events") | ("events.k8s.io", "events") | ("coordination.k8s.io", "leases") | ("", "endpoints")
+        ("", "events")
+            | ("events.k8s.io", "events")
+            | ("coordination.k8s.io", "leases")
+            | ("", "endpoints")
     )
 }
 
 /// PUT/PATCH: reads, mutates, validates and writes, retrying on conflicts the client did
 /// not ask to see. Returns (status code, object).
-pub async fn update(state: &State, ctx: &mut Ctx, mutation: Mutation<'_>) -> Result<(u16, Value), ApiError> {
+pub async fn update(
+    state: &State,
+    ctx: &mut Ctx,
+    mutation: Mutation<'_>,
+) -> Result<(u16, Value), ApiError> {
     let info = ctx.resource.clone();
     let ns = ctx.namespace().to_string();
     let name = ctx.info.name.clone();
     let key = object_key(&info, &ns, &name);
     for _attempt in 0..8 {
-        let current = state.backend.get(&key, None).await.map_err(|e| store_error(&info, &name, e))?;
+        let current = state
+            .backend
+            .get(&key, None)
+            .await
+            .map_err(|e| store_error(&info, &name, e))?;
         let Some(kv) = current else {
             let create = match &mutation {
                 Mutation::Replace(v) if allow_create_on_update(&info) => Some(v.clone()),
-                Mutation::Patch(BodyType::ApplyPatch, body) => Some(hooks::apply_patch(state, ctx, None, body)?),
+                Mutation::Patch(BodyType::ApplyPatch, body) => {
+                    Some(hooks::apply_patch(state, ctx, None, body)?)
+                }
                 _ => None,
             };
             let Some(mut obj) = create else {
@@ -253,6 +314,7 @@ pub async fn update(state: &State, ctx: &mut Ctx, mutation: Mutation<'_>) -> Res
             Mutation::Patch(bt, body) => {
                 let patched = hooks::patch(state, ctx, *bt, &old, body)?;
                 check_type(&info, &patched)?;
+                field_validation(state, ctx, &patched, None)?;
                 patched
             }
         };
@@ -269,7 +331,9 @@ pub async fn update(state: &State, ctx: &mut Ctx, mutation: Mutation<'_>) -> Res
             return Ok((200, new));
         }
         // An object being deleted whose last finalizer went away is deleted now.
-        if new.pointer("/metadata/deletionTimestamp").is_some() && kubehci_api::meta::finalizers(&new).is_empty() {
+        if new.pointer("/metadata/deletionTimestamp").is_some()
+            && kubehci_api::meta::finalizers(&new).is_empty()
+        {
             match state.backend.delete(&key, Some(kv.mod_revision)).await {
                 Ok((rev, _)) => {
                     super::admission::after_delete(state, &info, &new);
@@ -303,7 +367,12 @@ pub async fn update(state: &State, ctx: &mut Ctx, mutation: Mutation<'_>) -> Res
 
 /// Carries server-owned metadata over from `old`, runs the strategy and admission.
 /// Returns `Some(old)` when the update changes nothing (no write, as upstream).
-fn prepare_update(state: &State, ctx: &mut Ctx, old: &Value, new: &mut Value) -> Result<(u16, Option<Value>), ApiError> {
+fn prepare_update(
+    state: &State,
+    ctx: &mut Ctx,
+    old: &Value,
+    new: &mut Value,
+) -> Result<(u16, Option<Value>), ApiError> {
     let info = ctx.resource.clone();
     let name = ctx.info.name.clone();
     if kubehci_api::meta::name(new) != name {
@@ -319,13 +388,21 @@ fn prepare_update(state: &State, ctx: &mut Ctx, old: &Value, new: &mut Value) ->
         return Err(ApiError::conflict(
             &info.group_resource(),
             &name,
-            &format!("Precondition failed: UID in precondition: {new_uid}, UID in object meta: {old_uid}"),
+            &format!(
+                "Precondition failed: UID in precondition: {new_uid}, UID in object meta: {old_uid}"
+            ),
         ));
     }
     {
         let old_md = old.get("metadata").cloned().unwrap_or_else(|| json!({}));
         let md = kubehci_api::meta::metadata_mut(new);
-        for f in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
+        for f in [
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ] {
             match old_md.get(f) {
                 Some(v) => md.insert(f.into(), v.clone()),
                 None => md.remove(f),
@@ -341,7 +418,7 @@ fn prepare_update(state: &State, ctx: &mut Ctx, old: &Value, new: &mut Value) ->
         return Err(invalid(&info, new, &errs));
     }
     super::admission::admit_update(state, ctx, old, new)?;
-    hooks::record_update_manager(ctx, Some(old), new);
+    hooks::record_update_manager(state, ctx, Some(old), new);
     let mut old_cmp = old.clone();
     if let Some(md) = old_cmp.get_mut("metadata").and_then(Value::as_object_mut) {
         md.remove("resourceVersion");
@@ -356,7 +433,8 @@ fn prepare_update(state: &State, ctx: &mut Ctx, old: &Value, new: &mut Value) ->
 pub async fn replace(state: &State, ctx: &mut Ctx, body: &[u8]) -> Result<(u16, Value), ApiError> {
     let obj = decode_body(ctx, body)?;
     check_type(&ctx.resource, &obj)?;
-    let raw_json = matches!(body_type(ctx.content_type.as_deref())?, BodyType::Json).then_some(body);
+    let raw_json =
+        matches!(body_type(ctx.content_type.as_deref())?, BodyType::Json).then_some(body);
     field_validation(state, ctx, &obj, raw_json)?;
     update(state, ctx, Mutation::Replace(obj)).await
 }
@@ -365,7 +443,9 @@ pub async fn replace(state: &State, ctx: &mut Ctx, body: &[u8]) -> Result<(u16, 
 pub async fn patch(state: &State, ctx: &mut Ctx, body: &[u8]) -> Result<(u16, Value), ApiError> {
     let bt = body_type(ctx.content_type.as_deref())?;
     if matches!(bt, BodyType::Json | BodyType::Yaml) {
-        return Err(ApiError::unsupported_media_type(ctx.content_type.as_deref().unwrap_or("")));
+        return Err(ApiError::unsupported_media_type(
+            ctx.content_type.as_deref().unwrap_or(""),
+        ));
     }
     if bt == BodyType::ApplyPatch && ctx.query.field_manager.is_empty() {
         return Err(ApiError::bad_request(
@@ -377,5 +457,7 @@ pub async fn patch(state: &State, ctx: &mut Ctx, body: &[u8]) -> Result<(u16, Va
 
 /// The object as read, for `get` on main and `status` subresources.
 pub async fn read_one(state: &State, ctx: &Ctx) -> Result<Value, ApiError> {
-    get_object(state, &ctx.resource, ctx.namespace(), &ctx.info.name).await.map(|(o, _)| o)
+    get_object(state, &ctx.resource, ctx.namespace(), &ctx.info.name)
+        .await
+        .map(|(o, _)| o)
 }

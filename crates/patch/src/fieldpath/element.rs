@@ -47,7 +47,10 @@ impl PathElement {
         match self {
             PathElement::Field(f) => format!(".{f}"),
             PathElement::Key(fields) => {
-                let parts: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={}", value_to_string(v))).collect();
+                let parts: Vec<String> = fields
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", value_to_string(v)))
+                    .collect();
                 format!("[{}]", parts.join(","))
             }
             PathElement::Value(v) => format!("[={}]", value_to_string(v)),
@@ -95,12 +98,16 @@ impl PathElement {
                 Ok(Some(PathElement::Value(v)))
             }
             b'k' => {
-                let m: Map<String, Value> = serde_json::from_str(&s[2..]).map_err(|e| e.to_string())?;
+                let m: Map<String, Value> =
+                    serde_json::from_str(&s[2..]).map_err(|e| e.to_string())?;
                 let mut fields: Vec<(String, Value)> = m.into_iter().collect();
                 fields.sort_by(|a, b| a.0.cmp(&b.0));
                 Ok(Some(PathElement::Key(fields)))
             }
-            b'i' => s[2..].parse::<i64>().map(|i| Some(PathElement::Index(i))).map_err(|e| e.to_string()),
+            b'i' => s[2..]
+                .parse::<i64>()
+                .map(|i| Some(PathElement::Index(i)))
+                .map_err(|e| e.to_string()),
             _ => Ok(None),
         }
     }
@@ -218,9 +225,13 @@ pub(crate) fn value_eq(a: &Value, b: &Value) -> bool {
                 x == y
             }
         }
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(l, r)| value_eq(l, r)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(l, r)| value_eq(l, r))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| value_eq(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| value_eq(v, w)))
         }
         _ => a == b,
     }
@@ -237,23 +248,35 @@ fn value_to_string(v: &Value) -> String {
             let parts: Vec<String> = items.iter().map(value_to_string).collect();
             format!("[{}]", parts.join(","))
         }
-        Value::Object(m) => m.iter().map(|(k, v)| format!("{k}={}", value_to_string(v))).collect(),
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| format!("{k}={}", value_to_string(v)))
+            .collect(),
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use serde_json::json;
 
     #[test]
     fn round_trip_and_display() {
-        let k = PathElement::Key(vec![("containerPort".into(), json!(80)), ("protocol".into(), json!("TCP"))]);
+        let k = PathElement::Key(vec![
+            ("containerPort".into(), json!(80)),
+            ("protocol".into(), json!("TCP")),
+        ]);
         assert_eq!(k.serialize(), r#"k:{"containerPort":80,"protocol":"TCP"}"#);
         assert_eq!(k.display(), r#"[containerPort=80,protocol="TCP"]"#);
-        let back = PathElement::deserialize(r#"k:{"protocol":"TCP","containerPort":80}"#).unwrap().unwrap();
+        let back = PathElement::deserialize(r#"k:{"protocol":"TCP","containerPort":80}"#)
+            .unwrap()
+            .unwrap();
         assert_eq!(back, k);
-        assert_eq!(PathElement::Value(json!("a<b")).serialize(), r#"v:"a\u003cb""#);
+        assert_eq!(
+            PathElement::Value(json!("a<b")).serialize(),
+            r#"v:"a\u003cb""#
+        );
         assert_eq!(PathElement::Value(json!("x")).display(), r#"[="x"]"#);
         assert_eq!(PathElement::deserialize("z:whatever").unwrap(), None);
         assert!(PathElement::deserialize("f").is_err());

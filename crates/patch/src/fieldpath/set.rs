@@ -33,7 +33,9 @@ impl Set {
 
     /// Adds a path (the empty path is ignored, as upstream).
     pub(crate) fn insert(&mut self, path: &[PathElement]) {
-        let Some((first, rest)) = path.split_first() else { return };
+        let Some((first, rest)) = path.split_first() else {
+            return;
+        };
         if rest.is_empty() {
             if let Err(i) = self.members.binary_search(first) {
                 self.members.insert(i, first.clone());
@@ -51,7 +53,9 @@ impl Set {
     }
 
     pub(crate) fn has(&self, path: &[PathElement]) -> bool {
-        let Some((first, rest)) = path.split_first() else { return false };
+        let Some((first, rest)) = path.split_first() else {
+            return false;
+        };
         if rest.is_empty() {
             return self.members.binary_search(first).is_ok();
         }
@@ -59,7 +63,10 @@ impl Set {
     }
 
     fn child(&self, pe: &PathElement) -> Option<&Set> {
-        self.children.binary_search_by(|(p, _)| p.cmp(pe)).ok().map(|i| &self.children[i].1)
+        self.children
+            .binary_search_by(|(p, _)| p.cmp(pe))
+            .ok()
+            .map(|i| &self.children[i].1)
     }
 
     /// Paths below `pe` (upstream `WithPrefix`), empty when none.
@@ -83,7 +90,12 @@ impl Set {
     }
 
     pub(crate) fn intersection(&self, other: &Set) -> Set {
-        let members = self.members.iter().filter(|m| other.members.binary_search(m).is_ok()).cloned().collect();
+        let members = self
+            .members
+            .iter()
+            .filter(|m| other.members.binary_search(m).is_ok())
+            .cloned()
+            .collect();
         let children = merge_children(&self.children, &other.children, |a, b| match (a, b) {
             (Some(a), Some(b)) => Some(a.intersection(b)).filter(|s| !s.is_empty()),
             _ => None,
@@ -92,7 +104,12 @@ impl Set {
     }
 
     pub(crate) fn difference(&self, other: &Set) -> Set {
-        let members = self.members.iter().filter(|m| other.members.binary_search(m).is_err()).cloned().collect();
+        let members = self
+            .members
+            .iter()
+            .filter(|m| other.members.binary_search(m).is_err())
+            .cloned()
+            .collect();
         let children = merge_children(&self.children, &other.children, |a, b| match (a, b) {
             (Some(a), Some(b)) => Some(a.difference(b)).filter(|s| !s.is_empty()),
             (Some(a), None) => Some(a.clone()),
@@ -103,7 +120,12 @@ impl Set {
 
     /// Difference that also drops everything below a member of `other`.
     pub(crate) fn recursive_difference(&self, other: &Set) -> Set {
-        let members = self.members.iter().filter(|m| other.members.binary_search(m).is_err()).cloned().collect();
+        let members = self
+            .members
+            .iter()
+            .filter(|m| other.members.binary_search(m).is_err())
+            .cloned()
+            .collect();
         let mut children = Vec::new();
         for (pe, set) in &self.children {
             if other.members.binary_search(pe).is_ok() {
@@ -225,7 +247,9 @@ impl Set {
                 is_member = true;
                 continue;
             }
-            let Some(pe) = PathElement::deserialize(k)? else { continue };
+            let Some(pe) = PathElement::deserialize(k)? else {
+                continue;
+            };
             let Value::Object(inner) = v else {
                 return Err(format!("expected an object for field {k}"));
             };

@@ -7,6 +7,7 @@
 //! Go iterates patch maps in random order; we process `$retainKeys` and
 //! `$setElementOrder/...` first (as upstream does) and the remaining keys in patch order.
 
+mod element_order;
 mod list;
 mod order;
 
@@ -29,11 +30,17 @@ const RETAIN_KEYS: &str = "$retainKeys";
 /// yields [`PatchError::StrategicMergeUnsupported`] like upstream, whose handler never
 /// accepts this patch type for them. Fields below the root that the schema does not
 /// describe are merged without patch metadata (maps merge, lists are replaced).
-pub fn strategic_merge_patch(original: &Value, patch: &Value, schema: SchemaRef<'_>) -> Result<Value, PatchError> {
+pub fn strategic_merge_patch(
+    original: &Value,
+    patch: &Value,
+    schema: SchemaRef<'_>,
+) -> Result<Value, PatchError> {
     if schema.is_none() {
         return Err(PatchError::StrategicMergeUnsupported);
     }
-    let Value::Object(patch) = patch else { return Err(not_an_object(patch)) };
+    let Value::Object(patch) = patch else {
+        return Err(not_an_object(patch));
+    };
     let Value::Object(original) = original else {
         return Err(PatchError::BadRequest("invalid JSON document".into()));
     };
@@ -83,7 +90,10 @@ pub(crate) fn go_eq(a: Option<&Value>, b: Option<&Value>) -> bool {
 
 /// `mergepatch.ErrBadArgType`.
 pub(crate) fn bad_arg_type(expected: &str, actual: Option<&Value>) -> PatchError {
-    PatchError::Internal(format!("expected a {expected}, but received a {}", go_type_name(actual)))
+    PatchError::Internal(format!(
+        "expected a {expected}, but received a {}",
+        go_type_name(actual)
+    ))
 }
 
 /// `mergepatch.ErrNoMergeKey`.
@@ -96,23 +106,34 @@ pub(crate) fn no_merge_key(m: &Map<String, Value>, key: &str) -> PatchError {
 
 /// `mergepatch.ErrBadPatchType`.
 pub(crate) fn bad_patch_type(t: &Value, m: &Map<String, Value>) -> PatchError {
-    PatchError::Internal(format!("unknown patch type: {} in map: {}", go_v(t), go_v(&Value::Object(m.clone()))))
+    PatchError::Internal(format!(
+        "unknown patch type: {} in map: {}",
+        go_v(t),
+        go_v(&Value::Object(m.clone()))
+    ))
 }
 
 /// Splits a `$prefix/field` directive key.
 pub(crate) fn extract_key<'k>(key: &'k str, prefix: &str) -> Result<&'k str, PatchError> {
     match key.split_once('/') {
         Some((p, rest)) if p == prefix => Ok(rest),
-        _ if prefix == DELETE_FROM_PRIMITIVE_LIST => {
-            Err(PatchError::BadRequest("invalid patch format of primitive list".into()))
-        }
-        _ => Err(PatchError::BadRequest("invalid patch format of setElementOrder list".into())),
+        _ if prefix == DELETE_FROM_PRIMITIVE_LIST => Err(PatchError::BadRequest(
+            "invalid patch format of primitive list".into(),
+        )),
+        _ => Err(PatchError::BadRequest(
+            "invalid patch format of setElementOrder list".into(),
+        )),
     }
 }
 
 /// The non-`retainKeys` strategy out of a field's strategies.
 pub(crate) fn other_strategy(strategies: &[String]) -> Result<String, PatchError> {
-    let unexpected = || PatchError::Internal(format!("unexpected patch strategy: [{}]", strategies.join(" ")));
+    let unexpected = || {
+        PatchError::Internal(format!(
+            "unexpected patch strategy: [{}]",
+            strategies.join(" ")
+        ))
+    };
     match strategies {
         [] => Ok(String::new()),
         [one] if one == "retainKeys" => Ok(String::new()),
@@ -140,13 +161,18 @@ pub(crate) fn merge_map(
         };
     }
     apply_retain_keys(&mut original, &mut patch)?;
-    list::merge_set_element_order(&mut original, &mut patch, ty)?;
+    element_order::merge_set_element_order(&mut original, &mut patch, ty)?;
 
     let keys: Vec<String> = patch.keys().cloned().collect();
     for k in keys {
-        let Some(mut patch_v) = patch.shift_remove(&k) else { continue };
+        let Some(mut patch_v) = patch.shift_remove(&k) else {
+            continue;
+        };
         let (key, is_delete_list) = if k.starts_with(DELETE_FROM_PRIMITIVE_LIST) {
-            (extract_key(&k, DELETE_FROM_PRIMITIVE_LIST)?.to_string(), true)
+            (
+                extract_key(&k, DELETE_FROM_PRIMITIVE_LIST)?.to_string(),
+                true,
+            )
         } else {
             (k, false)
         };
@@ -174,11 +200,17 @@ pub(crate) fn merge_map(
             Some(true) => {}
         }
         let field_ty = ty.field(&key);
-        let Some(original_v) = original.get_mut(&key) else { continue };
+        let Some(original_v) = original.get_mut(&key) else {
+            continue;
+        };
         let scalar = match (original_v, patch_v) {
             (Value::Object(o), Value::Object(p)) => {
                 let strategy = other_strategy(&field_ty.patch_meta().0)?;
-                let merged = if strategy == "replace" { p } else { merge_map(std::mem::take(o), p, field_ty)? };
+                let merged = if strategy == "replace" {
+                    p
+                } else {
+                    merge_map(std::mem::take(o), p, field_ty)?
+                };
                 *o = merged;
                 continue;
             }
@@ -212,13 +244,23 @@ pub(crate) fn merge_map(
 
 /// `$retainKeys`: drop original keys not listed; every non-null, non-directive patch key
 /// must be listed.
-fn apply_retain_keys(original: &mut Map<String, Value>, patch: &mut Map<String, Value>) -> Result<(), PatchError> {
-    let Some(retain) = patch.shift_remove(RETAIN_KEYS) else { return Ok(()) };
+fn apply_retain_keys(
+    original: &mut Map<String, Value>,
+    patch: &mut Map<String, Value>,
+) -> Result<(), PatchError> {
+    let Some(retain) = patch.shift_remove(RETAIN_KEYS) else {
+        return Ok(());
+    };
     let bad = || PatchError::BadRequest("invalid patch format of retainKeys".into());
-    let Value::Array(list) = retain else { return Err(bad()) };
+    let Value::Array(list) = retain else {
+        return Err(bad());
+    };
     let listed = |k: &str| list.iter().any(|v| v.as_str() == Some(k));
     for (k, v) in patch.iter() {
-        if v.is_null() || k.starts_with(DELETE_FROM_PRIMITIVE_LIST) || k.starts_with(SET_ELEMENT_ORDER) {
+        if v.is_null()
+            || k.starts_with(DELETE_FROM_PRIMITIVE_LIST)
+            || k.starts_with(SET_ELEMENT_ORDER)
+        {
             continue;
         }
         if !listed(k) {
@@ -249,10 +291,15 @@ pub(crate) fn remove_directives(v: Value) -> Option<Value> {
             if m.contains_key(DIRECTIVE) {
                 return None;
             }
-            let kept = m.into_iter().filter_map(|(k, v)| remove_directives(v).map(|v| (k, v))).collect();
+            let kept = m
+                .into_iter()
+                .filter_map(|(k, v)| remove_directives(v).map(|v| (k, v)))
+                .collect();
             Some(Value::Object(kept))
         }
-        Value::Array(items) => Some(Value::Array(items.into_iter().filter_map(remove_directives).collect())),
+        Value::Array(items) => Some(Value::Array(
+            items.into_iter().filter_map(remove_directives).collect(),
+        )),
         other => Some(other),
     }
 }

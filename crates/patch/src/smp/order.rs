@@ -20,16 +20,27 @@ pub(super) fn normalize_element_order(
 ) -> Result<Vec<Value>, PatchError> {
     let patch = normalize_slice_order(patch, patch_order, merge_key, kind)?;
     let server_only = normalize_slice_order(server_only, server_order, merge_key, kind)?;
-    Ok(merge_sorted(server_only, patch, server_order, merge_key, kind))
+    Ok(merge_sorted(
+        server_only,
+        patch,
+        server_order,
+        merge_key,
+        kind,
+    ))
 }
 
 /// Position of `item` in `list` by merge key (maps) or value (primitives), Go `==`.
 fn index_of(list: &[Value], item: &Value, merge_key: &str, kind: GoKind) -> Option<usize> {
     let key_of = |v: &'_ Value| -> Option<Value> {
-        if kind == GoKind::Map { v.as_object().and_then(|m| m.get(merge_key)).cloned() } else { Some(v.clone()) }
+        if kind == GoKind::Map {
+            v.as_object().and_then(|m| m.get(merge_key)).cloned()
+        } else {
+            Some(v.clone())
+        }
     };
     let wanted = key_of(item);
-    list.iter().position(|v| go_eq(key_of(v).as_ref(), wanted.as_ref()))
+    list.iter()
+        .position(|v| go_eq(key_of(v).as_ref(), wanted.as_ref()))
 }
 
 fn normalize_slice_order(
@@ -42,7 +53,9 @@ fn normalize_slice_order(
     let mut keep = to_sort;
     if kind == GoKind::Map {
         for v in keep.iter().chain(order.iter()) {
-            let Value::Object(m) = v else { return Err(bad_arg_type("map[string]interface {}", Some(v))) };
+            let Value::Object(m) = v else {
+                return Err(bad_arg_type("map[string]interface {}", Some(v)));
+            };
             if !m.contains_key(merge_key) {
                 return Err(no_merge_key(m, merge_key));
             }
@@ -53,8 +66,10 @@ fn normalize_slice_order(
         keep = rest;
         to_delete = deletes;
     }
-    let mut keyed: Vec<(Option<usize>, Value)> =
-        keep.into_iter().map(|v| (index_of(order, &v, merge_key, kind), v)).collect();
+    let mut keyed: Vec<(Option<usize>, Value)> = keep
+        .into_iter()
+        .map(|v| (index_of(order, &v, merge_key, kind), v))
+        .collect();
     go_slice_stable(&mut keyed, |a, b| match (a.0, b.0) {
         (Some(i), Some(j)) => i < j,
         _ => true,
@@ -66,7 +81,13 @@ fn normalize_slice_order(
 
 /// Inserts each `left` item into `right` before the first item it precedes in
 /// `server_order` (upstream `mergeSortedSlice`).
-fn merge_sorted(left: Vec<Value>, right: Vec<Value>, server_order: &[Value], merge_key: &str, kind: GoKind) -> Vec<Value> {
+fn merge_sorted(
+    left: Vec<Value>,
+    right: Vec<Value>,
+    server_order: &[Value],
+    merge_key: &str,
+    kind: GoKind,
+) -> Vec<Value> {
     let mut out = Vec::with_capacity(left.len() + right.len());
     let mut left = left.into_iter().peekable();
     let mut right = right.into_iter().peekable();
@@ -140,7 +161,11 @@ fn sym_merge<T>(v: &mut [T], a: usize, m: usize, b: usize, less: &mut impl FnMut
         let (mut i, mut j) = (a, m);
         while i < j {
             let h = (i + j) / 2;
-            if !less(&v[m], &v[h]) { i = h + 1 } else { j = h }
+            if !less(&v[m], &v[h]) {
+                i = h + 1
+            } else {
+                j = h
+            }
         }
         let mut k = m;
         while k > i {
@@ -155,7 +180,11 @@ fn sym_merge<T>(v: &mut [T], a: usize, m: usize, b: usize, less: &mut impl FnMut
     let p = n - 1;
     while start < r {
         let c = (start + r) / 2;
-        if !less(&v[p - c], &v[c]) { start = c + 1 } else { r = c }
+        if !less(&v[p - c], &v[c]) {
+            start = c + 1
+        } else {
+            r = c
+        }
     }
     let end = n - start;
     if start < m && m < end {
@@ -191,6 +220,7 @@ fn swap_range<T>(v: &mut [T], a: usize, b: usize, n: usize) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -213,7 +243,9 @@ mod tests {
 
     #[test]
     fn inconsistent_comparator_terminates() {
-        let mut v: Vec<Option<usize>> = (0..60).map(|i| if i % 3 == 0 { None } else { Some(60 - i) }).collect();
+        let mut v: Vec<Option<usize>> = (0..60)
+            .map(|i| if i % 3 == 0 { None } else { Some(60 - i) })
+            .collect();
         go_slice_stable(&mut v, |a, b| match (a, b) {
             (Some(i), Some(j)) => i < j,
             _ => true,

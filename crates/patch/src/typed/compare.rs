@@ -70,7 +70,13 @@ fn walk(
     Ok(())
 }
 
-fn leaf(lhs: Option<&Value>, rhs: Option<&Value>, path: &Path, c: &mut Comparison, in_leaf: &mut bool) {
+fn leaf(
+    lhs: Option<&Value>,
+    rhs: Option<&Value>,
+    path: &Path,
+    c: &mut Comparison,
+    in_leaf: &mut bool,
+) {
     if *in_leaf {
         return;
     }
@@ -103,7 +109,15 @@ fn handle(
             if *rel == ListRel::Atomic || empty {
                 leaf(lhs, rhs, path, c, in_leaf);
             } else {
-                list_items(rel, l.map(Vec::as_slice), r.map(Vec::as_slice), ty.items(), path, c, depth)?;
+                list_items(
+                    rel,
+                    l.map(Vec::as_slice),
+                    r.map(Vec::as_slice),
+                    ty.items(),
+                    path,
+                    c,
+                    depth,
+                )?;
             }
         }
         Atom::Map { atomic } => {
@@ -137,7 +151,9 @@ fn index<'v>(
 ) -> BTreeMap<PathElement, Vec<&'v Value>> {
     let mut out: BTreeMap<PathElement, Vec<&'v Value>> = BTreeMap::new();
     for item in list {
-        let Ok(pe) = item_element(item, rel, items) else { continue };
+        let Ok(pe) = item_element(item, rel, items) else {
+            continue;
+        };
         match out.get_mut(&pe) {
             Some(v) => v.push(item),
             None => {
@@ -162,13 +178,26 @@ fn list_items(
 ) -> Result<(), PatchError> {
     let mut order = Vec::new();
     let lvals = index(rel, lhs.unwrap_or_default(), items, &mut order, None);
-    let rvals = index(rel, rhs.unwrap_or_default(), items, &mut order, Some(&lvals));
+    let rvals = index(
+        rel,
+        rhs.unwrap_or_default(),
+        items,
+        &mut order,
+        Some(&lvals),
+    );
     for pe in order {
         let l = lvals.get(&pe).map(Vec::as_slice).unwrap_or_default();
         let r = rvals.get(&pe).map(Vec::as_slice).unwrap_or_default();
         path.push(pe);
         match (l.len(), r.len()) {
-            (0..=1, 0..=1) => walk(l.first().copied(), r.first().copied(), items, path, c, depth + 1)?,
+            (0..=1, 0..=1) => walk(
+                l.first().copied(),
+                r.first().copied(),
+                items,
+                path,
+                c,
+                depth + 1,
+            )?,
             (2.., 2..) => {
                 if l.len() != r.len() || l.iter().zip(r).any(|(a, b)| !value_eq(a, b)) {
                     c.modified.insert(path);

@@ -9,18 +9,28 @@ use crate::limits::guard;
 use crate::ty::{Atom, ListRel, Ty};
 
 /// Path element of an item of an associative list (SMD `listItemToPathElement`).
-pub(crate) fn item_element(item: &Value, rel: &ListRel, items: Ty<'_>) -> Result<PathElement, String> {
+pub(crate) fn item_element(
+    item: &Value,
+    rel: &ListRel,
+    items: Ty<'_>,
+) -> Result<PathElement, String> {
     match rel {
         ListRel::Atomic => Err("invalid indexing of non-associative list".into()),
         ListRel::Set => match item {
-            Value::Object(_) => Err("associative list without keys has an element that's a map type".into()),
+            Value::Object(_) => {
+                Err("associative list without keys has an element that's a map type".into())
+            }
             Value::Array(_) => Err("not supported: associative list with lists as elements".into()),
-            Value::Null => Err("associative list without keys has an element that's an explicit null".into()),
+            Value::Null => {
+                Err("associative list without keys has an element that's an explicit null".into())
+            }
             v => Ok(PathElement::Value(v.clone())),
         },
         ListRel::Map(keys) => {
             let m = match item {
-                Value::Null => return Err("associative list with keys may not have a null element".into()),
+                Value::Null => {
+                    return Err("associative list with keys may not have a null element".into());
+                }
                 Value::Object(m) => m,
                 _ => return Err("associative list with keys may not have non-map elements".into()),
             };
@@ -53,16 +63,26 @@ pub(crate) fn to_field_set(v: &Value, ty: Ty<'_>) -> Result<Set, PatchError> {
     Ok(set)
 }
 
-fn walk(v: &Value, ty: Ty<'_>, path: &mut Path, set: &mut Set, depth: usize) -> Result<(), PatchError> {
+fn walk(
+    v: &Value,
+    ty: Ty<'_>,
+    path: &mut Path,
+    set: &mut Set,
+    depth: usize,
+) -> Result<(), PatchError> {
     guard(depth)?;
     match ty.atom(Some(v)) {
         Atom::Scalar => set.insert(path),
         Atom::List(ListRel::Atomic) | Atom::Map { atomic: true } => set.insert(path),
         Atom::List(rel) => {
-            let Value::Array(items) = v else { return Ok(()) };
+            let Value::Array(items) = v else {
+                return Ok(());
+            };
             let item_ty = ty.items();
-            let pes: Vec<Option<PathElement>> =
-                items.iter().map(|i| item_element(i, &rel, item_ty).ok()).collect();
+            let pes: Vec<Option<PathElement>> = items
+                .iter()
+                .map(|i| item_element(i, &rel, item_ty).ok())
+                .collect();
             let mut seen = std::collections::BTreeSet::new();
             let mut duplicates = std::collections::BTreeSet::new();
             for pe in pes.iter().flatten() {

@@ -17,7 +17,12 @@ pub(crate) fn merge(lhs: &Value, rhs: &Value, ty: Ty<'_>) -> Result<Value, Patch
     Ok(walk(Some(lhs), Some(rhs), ty, 0)?.unwrap_or_else(|| Value::Object(Map::new())))
 }
 
-fn walk(lhs: Option<&Value>, rhs: Option<&Value>, ty: Ty<'_>, depth: usize) -> Result<Option<Value>, PatchError> {
+fn walk(
+    lhs: Option<&Value>,
+    rhs: Option<&Value>,
+    ty: Ty<'_>,
+    depth: usize,
+) -> Result<Option<Value>, PatchError> {
     guard(depth)?;
     let (alhs, arhs) = (ty.atom(lhs), ty.atom(rhs));
     if rhs.is_none() {
@@ -51,7 +56,13 @@ fn handle(
             if *rel == ListRel::Atomic || empty {
                 return Ok(keep_rhs(lhs, rhs));
             }
-            let out = list_items(rel, l.map(Vec::as_slice), r.map(Vec::as_slice), ty.items(), depth)?;
+            let out = list_items(
+                rel,
+                l.map(Vec::as_slice),
+                r.map(Vec::as_slice),
+                ty.items(),
+                depth,
+            )?;
             Ok((!out.is_empty()).then_some(Value::Array(out)))
         }
         Atom::Map { atomic } => {
@@ -77,12 +88,18 @@ fn handle(
 /// Path elements of a list in order, and the item for each (`None` for a duplicated one).
 type Indexed<'v> = (Vec<PathElement>, BTreeMap<PathElement, Option<&'v Value>>);
 
-fn index<'v>(rel: &ListRel, list: &'v [Value], items: Ty<'_>, allow_dups: bool) -> Result<Indexed<'v>, PatchError> {
+fn index<'v>(
+    rel: &ListRel,
+    list: &'v [Value],
+    items: Ty<'_>,
+    allow_dups: bool,
+) -> Result<Indexed<'v>, PatchError> {
     let mut pes = Vec::with_capacity(list.len());
     let mut observed = BTreeMap::new();
     for (i, item) in list.iter().enumerate() {
-        let pe = item_element(item, rel, items)
-            .map_err(|e| PatchError::Internal(format!("failed to merge config: element {i}: {e}")))?;
+        let pe = item_element(item, rel, items).map_err(|e| {
+            PatchError::Internal(format!("failed to merge config: element {i}: {e}"))
+        })?;
         if observed.contains_key(&pe) {
             if !allow_dups {
                 return Err(PatchError::Internal(format!(
@@ -115,7 +132,10 @@ fn list_items(
     let lchild = |pe: &PathElement| observed_lhs.get(pe).map(|v| v.unwrap_or(&null));
     let rchild = |pe: &PathElement| observed_rhs.get(pe).copied().flatten();
 
-    let mut shared: VecDeque<&PathElement> = rhs_pes.iter().filter(|pe| observed_lhs.contains_key(*pe)).collect();
+    let mut shared: VecDeque<&PathElement> = rhs_pes
+        .iter()
+        .filter(|pe| observed_lhs.contains_key(*pe))
+        .collect();
     let mut next_shared = shared.pop_front();
     let mut merged_rhs: BTreeSet<&PathElement> = BTreeSet::new();
     let mut out = Vec::with_capacity(lhs_pes.len().max(rhs_pes.len()));

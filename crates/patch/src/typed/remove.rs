@@ -24,7 +24,9 @@ fn walk(v: &Value, to_remove: &Set, ty: Ty<'_>, depth: usize) -> Result<Option<V
     match ty.atom(Some(v)) {
         Atom::Scalar => Ok(Some(v.clone())),
         Atom::List(rel) => {
-            let Value::Array(items) = v else { return Ok(None) };
+            let Value::Array(items) = v else {
+                return Ok(None);
+            };
             if items.is_empty() || rel == ListRel::Atomic {
                 return Ok(None);
             }

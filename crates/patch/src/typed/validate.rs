@@ -34,7 +34,11 @@ fn push(errs: &mut Vec<String>, path: &[PathElement], msg: String) {
 
 fn walk(v: &Value, ty: Ty<'_>, path: &mut Vec<PathElement>, errs: &mut Vec<String>, depth: usize) {
     if depth > MAX_DEPTH {
-        push(errs, path, format!("nesting depth exceeds the limit of {MAX_DEPTH}"));
+        push(
+            errs,
+            path,
+            format!("nesting depth exceeds the limit of {MAX_DEPTH}"),
+        );
         return;
     }
     if v.is_null() {
@@ -83,7 +87,11 @@ fn walk(v: &Value, ty: Ty<'_>, path: &mut Vec<PathElement>, errs: &mut Vec<Strin
                     }
                 };
                 if rel != ListRel::Atomic && !seen.insert(pe.clone()) {
-                    push(errs, path, format!("duplicate entries for key {}", pe.display()));
+                    push(
+                        errs,
+                        path,
+                        format!("duplicate entries for key {}", pe.display()),
+                    );
                     continue;
                 }
                 path.push(pe);

