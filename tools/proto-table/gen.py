@@ -30,6 +30,8 @@ import os
 import re
 import sys
 
+sys.dont_write_bytecode = True  # keep __pycache__ out of the repository
+
 from goparse import parse_go_package, parse_register
 from pbparse import parse_pb_crate
 

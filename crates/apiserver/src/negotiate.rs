@@ -137,6 +137,8 @@ fn json_plain() -> Negotiated {
 pub enum BodyType {
     Json,
     Yaml,
+    /// `application/vnd.kubernetes.protobuf` (kubectl's typed clients send it).
+    Protobuf,
     JsonPatch,
     MergePatch,
     StrategicMergePatch,
@@ -149,6 +151,7 @@ pub fn body_type(content_type: Option<&str>) -> Result<BodyType, ApiError> {
     Ok(match mime {
         "application/json" | "" | "*/*" => BodyType::Json,
         "application/yaml" => BodyType::Yaml,
+        "application/vnd.kubernetes.protobuf" => BodyType::Protobuf,
         "application/json-patch+json" => BodyType::JsonPatch,
         "application/merge-patch+json" => BodyType::MergePatch,
         "application/strategic-merge-patch+json" => BodyType::StrategicMergePatch,
@@ -178,6 +181,20 @@ pub fn decode_object(bytes: &[u8], yaml: bool) -> Result<Value, ApiError> {
         })?
     };
     Ok(v)
+}
+
+/// Decodes a body of any object type (JSON, YAML, protobuf envelope).
+pub fn decode_any(bt: BodyType, bytes: &[u8]) -> Result<Value, ApiError> {
+    match bt {
+        BodyType::Json => decode_object(bytes, false),
+        BodyType::Yaml => decode_object(bytes, true),
+        BodyType::Protobuf => kubehci_proto::decode_envelope(bytes)
+            .map(|(_, _, obj)| obj)
+            .map_err(|e| ApiError::bad_request(format!("failed to decode protobuf body: {e}"))),
+        _ => Err(ApiError::unsupported_media_type(
+            "patch types are only valid for PATCH",
+        )),
+    }
 }
 
 /// Parses YAML (a single document) into JSON.

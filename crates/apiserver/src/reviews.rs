@@ -6,7 +6,6 @@ use kubehci_api::{ApiError, ResourceInfo};
 use kubehci_auth::{Attributes, UserInfo};
 use serde_json::{Value, json};
 
-use crate::negotiate::decode_object;
 use crate::rest::Ctx;
 use crate::state::State;
 
@@ -60,12 +59,7 @@ fn user_from_spec(spec: &Value) -> UserInfo {
 }
 
 pub async fn serve(state: &State, ctx: &Ctx, body: &[u8]) -> Result<(u16, Value), ApiError> {
-    let mut obj = decode_object(
-        body,
-        ctx.content_type
-            .as_deref()
-            .is_some_and(|c| c.contains("yaml")),
-    )?;
+    let mut obj = crate::rest::write::decode_body(ctx, body)?;
     crate::rest::write::check_type(&ctx.resource, &obj)?;
     let spec = obj.get("spec").cloned().unwrap_or_else(|| json!({}));
     let status = match ctx.resource.resource.as_str() {

@@ -3,14 +3,13 @@
 use kubehci_api::ApiError;
 use serde_json::{Value, json};
 
-use crate::negotiate::decode_object;
 use crate::rest::Ctx;
 use crate::rest::write::{self, Mutation};
 use crate::state::State;
 
 /// Binds a pod to a node: sets `spec.nodeName` once, as upstream's BindingREST does.
 pub async fn bind(state: &State, ctx: &mut Ctx, body: &[u8]) -> Result<(u16, Value), ApiError> {
-    let binding = decode_object(body, false)?;
+    let binding = write::decode_body(ctx, body)?;
     let node = binding
         .pointer("/target/name")
         .and_then(Value::as_str)

@@ -417,3 +417,208 @@ fn delete_records_propagation() {
         "--tcp=80:80",
     ]);
 }
+
+const APP_V1: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: default
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: api}
+  template:
+    metadata:
+      labels: {app: api}
+    spec:
+      containers:
+      - name: api
+        image: busybox:1.36
+        env:
+        - {name: KEEP, value: "1"}
+        - {name: DROP, value: "2"}
+"#;
+
+const APP_V2: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: default
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: api}
+  template:
+    metadata:
+      labels: {app: api}
+    spec:
+      containers:
+      - name: api
+        image: busybox:1.36
+        env:
+        - {name: KEEP, value: "1"}
+      - name: sidecar
+        image: busybox:1.36
+"#;
+
+#[test]
+fn client_side_apply_twice_matches_upstream_merge() {
+    let s = Server::start();
+    let out = s.ok_stdin(&["apply", "-f", "-"], APP_V1);
+    assert!(out.contains("deployment.apps/api created"), "{out}");
+    // A field set by someone else must survive the second apply (three-way merge).
+    s.ok(&[
+        "patch",
+        "deploy",
+        "api",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"minReadySeconds":7}}"#,
+    ]);
+    let out = s.ok_stdin(&["apply", "-f", "-"], APP_V2);
+    assert!(out.contains("deployment.apps/api configured"), "{out}");
+    let d: serde_json::Value =
+        serde_json::from_str(&s.ok(&["get", "deploy", "api", "-o", "json"])).unwrap();
+    let cs = d["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap();
+    let names: Vec<&str> = cs.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["api", "sidecar"], "{d}");
+    assert_eq!(
+        cs[0]["env"],
+        serde_json::json!([{"name": "KEEP", "value": "1"}])
+    );
+    assert_eq!(
+        d["spec"]["minReadySeconds"], 7,
+        "three-way merge keeps others' fields"
+    );
+    assert!(
+        d["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+            .is_string()
+    );
+    // Applying the same file again changes nothing.
+    let rv = d["metadata"]["resourceVersion"].clone();
+    let out = s.ok_stdin(&["apply", "-f", "-"], APP_V2);
+    assert!(out.contains("unchanged"), "{out}");
+    let again: serde_json::Value =
+        serde_json::from_str(&s.ok(&["get", "deploy", "api", "-o", "json"])).unwrap();
+    assert_eq!(again["metadata"]["resourceVersion"], rv);
+}
+
+#[test]
+fn server_side_apply_conflicts_and_force() {
+    let s = Server::start();
+    let out = s.ok_stdin(&["apply", "--server-side", "-f", "-"], APP_V1);
+    assert!(out.contains("serverside-applied"), "{out}");
+    // Another manager takes spec.replicas.
+    s.ok(&["scale", "deploy", "api", "--replicas=3"]);
+    let changed = APP_V1.replace("replicas: 1", "replicas: 2");
+    let out = s.kubectl_with(
+        &s.kubeconfig(),
+        &["apply", "--server-side", "-f", "-"],
+        Some(&changed),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "conflict expected");
+    assert!(
+        err.contains("conflict") && err.contains(".spec.replicas"),
+        "{err}"
+    );
+    let out = s.ok_stdin(
+        &["apply", "--server-side", "--force-conflicts", "-f", "-"],
+        &changed,
+    );
+    assert!(out.contains("serverside-applied"), "{out}");
+    assert_eq!(
+        s.ok(&["get", "deploy", "api", "-o", "jsonpath={.spec.replicas}"]),
+        "2"
+    );
+    let mf = s.ok(&[
+        "get",
+        "deploy",
+        "api",
+        "--show-managed-fields",
+        "-o",
+        "jsonpath={.metadata.managedFields[*].manager}",
+    ]);
+    assert!(mf.contains("kubectl"), "{mf}");
+}
+
+#[test]
+fn watch_prints_later_changes() {
+    let s = Server::start();
+    s.ok(&["create", "configmap", "watched", "--from-literal=a=1"]);
+    let mut child = std::process::Command::new(common::kubectl_path())
+        .arg("--kubeconfig")
+        .arg(s.kubeconfig())
+        .args(["get", "cm", "-w", "--output-watch-events"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    s.ok(&["label", "cm", "watched", "x=y"]);
+    s.ok(&["delete", "cm", "watched"]);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["EVENT", "NAME", "DATA", "AGE"],
+        "{text}"
+    );
+    for (line, event) in lines[1..].iter().zip(["ADDED", "MODIFIED", "DELETED"]) {
+        assert!(
+            line.starts_with(event) && line.contains("watched"),
+            "{text}"
+        );
+    }
+    assert_eq!(lines.len(), 4, "{text}");
+}
+
+#[test]
+fn describe_explain_diff() {
+    let s = Server::start();
+    s.ok_stdin(&["apply", "-f", "-"], APP_V1);
+    let d = s.ok(&["describe", "deploy", "api"]);
+    assert!(
+        d.contains("Name:")
+            && d.contains("api")
+            && d.contains("Selector:")
+            && d.contains("app=api"),
+        "{d}"
+    );
+    let e = s.ok(&["explain", "deployment.spec.strategy"]);
+    assert!(
+        e.contains("GROUP:") && e.contains("apps") && e.contains("rollingUpdate"),
+        "{e}"
+    );
+    let out = s.kubectl_with(
+        &s.kubeconfig(),
+        &["diff", "-f", "-"],
+        Some(&APP_V1.replace("busybox:1.36", "busybox:1.37")),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "diff exits 1 when there are changes: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("-        image: busybox:1.36")
+            && text.contains("+        image: busybox:1.37"),
+        "{text}"
+    );
+    let same = s.kubectl_with(&s.kubeconfig(), &["diff", "-f", "-"], Some(APP_V1));
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stdout)
+    );
+}

@@ -46,7 +46,6 @@
 //! [`BASE_WORK`]).
 
 mod decode;
-mod duration;
 mod envelope;
 mod error;
 mod special;
@@ -55,9 +54,9 @@ pub mod table;
 mod table_generated;
 mod wire;
 
-pub use duration::go_duration;
 pub use envelope::{
     MAGIC, MEDIA_TYPE, decode_envelope, decode_message, decode_object, is_protobuf,
 };
 pub use error::ProtoError;
+pub use special::go_duration;
 pub use wire::{BASE_WORK, MAX_DEPTH, WORK_PER_BYTE};

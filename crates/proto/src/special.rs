@@ -1,13 +1,13 @@
 //! Messages whose Go types marshal JSON by hand: times, durations, quantities,
-//! int-or-string, embedded raw JSON, and the CRD schema unions.
+//! int-or-string, embedded raw JSON, and the CRD schema unions; and Go's
+//! `time.Duration.String()` format, which `metav1.Duration` uses as its JSON.
 
 use chrono::DateTime;
 use serde_json::Value;
 
 use crate::decode;
-use crate::duration::go_duration;
 use crate::error::ProtoError;
-use crate::table::Message;
+use crate::table::{Kind, Message, Ty};
 use crate::wire::{self, Ctx, RawField, Val};
 
 const META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.";
@@ -185,36 +185,29 @@ fn schema_union(
     msg: &'static Message,
     buf: &[u8],
 ) -> Result<Option<Value>, ProtoError> {
-    let fields = wire::fields(ctx, buf, msg.name)?;
-    let schema_tag = if msg.name.ends_with("OrBool") { 2 } else { 1 };
-    let schema_name = msg
-        .fields
-        .iter()
-        .find(|f| f.tag == schema_tag)
-        .and_then(|f| match f.kind {
-            crate::table::Kind::One(crate::table::Ty::M(n)) => Some(n),
-            _ => None,
-        })
-        .ok_or_else(|| ProtoError::UnknownMessage(format!("{}.schema", msg.name)))?;
-    let has_schema = !wire::with_tag(&fields, schema_tag).is_empty();
+    let json_of = |tag: u32| msg.fields.iter().find(|f| f.tag == tag).map(|f| f.json);
     if msg.name.ends_with("OrBool") {
-        if has_schema {
-            let schema = wire_join(ctx, msg.name, &fields, 2)?;
-            return decode::message(ctx, schema_name, &schema);
+        let fields = wire::fields(ctx, buf, msg.name)?;
+        let schema = msg.fields.iter().find_map(|f| match f.kind {
+            Kind::One(Ty::M(n)) if f.tag == 2 => Some(n),
+            _ => None,
+        });
+        let schema = schema.ok_or_else(|| ProtoError::UnknownMessage(msg.name.to_string()))?;
+        if !wire::with_tag(&fields, 2).is_empty() {
+            let bytes = wire_join(ctx, msg.name, &fields, 2)?;
+            return decode::message(ctx, schema, &bytes);
         }
         let allows = varint(msg.name, &fields, 1)?.unwrap_or(0) != 0;
         return Ok(Some(Value::Bool(allows)));
     }
     // Both array forms decode generically to {schema?, <array>?}; pick as Go does.
-    let Value::Object(obj) = decode::generic(ctx, msg, buf)? else {
+    let Value::Object(mut obj) = decode::generic(ctx, msg, buf)? else {
         return Ok(None);
     };
-    let array_json = msg.fields.iter().find(|f| f.tag == 2).map(|f| f.json);
-    if let Some(arr) = array_json.and_then(|j| obj.get(j)) {
-        return Ok(Some(arr.clone()));
+    if let Some(arr) = json_of(2).and_then(|j| obj.remove(j)) {
+        return Ok(Some(arr));
     }
-    let schema_json = msg.fields.iter().find(|f| f.tag == 1).map(|f| f.json);
-    Ok(schema_json.and_then(|j| obj.get(j)).cloned())
+    Ok(json_of(1).and_then(|j| obj.remove(j)))
 }
 
 /// Every occurrence of a message field, joined (protobuf merge semantics).
@@ -233,4 +226,80 @@ fn wire_join(
     }
     ctx.charge(out.len())?;
     Ok(out)
+}
+
+const NS_PER_US: u64 = 1_000;
+const NS_PER_MS: u64 = 1_000_000;
+const NS_PER_S: u64 = 1_000_000_000;
+
+/// `frac` as a decimal fraction of `digits` digits, trailing zeros (and the point
+/// itself when nothing is left) removed: (5, 1) -> ".5", (0, 9) -> "".
+fn fraction(frac: u64, digits: usize) -> String {
+    if frac == 0 || digits == 0 {
+        return String::new();
+    }
+    let s = format!("{frac:0digits$}");
+    format!(".{}", s.trim_end_matches('0'))
+}
+
+/// Format a duration of `nanos` nanoseconds as Go does: `0s`, `1h0m0s`, `5m0s`,
+/// `1.5s`, `300ms`, `2µs`, `100ns`, `-1m30s`.
+pub fn go_duration(nanos: i64) -> String {
+    let neg = nanos < 0;
+    let u = nanos.unsigned_abs();
+    if u == 0 {
+        return "0s".to_string();
+    }
+    let body = if u < NS_PER_S {
+        let (unit, scale, digits) = if u < NS_PER_US {
+            ("ns", 1, 0)
+        } else if u < NS_PER_MS {
+            ("µs", NS_PER_US, 3)
+        } else {
+            ("ms", NS_PER_MS, 6)
+        };
+        format!("{}{}{unit}", u / scale, fraction(u % scale, digits))
+    } else {
+        let secs = u / NS_PER_S;
+        let frac = fraction(u % NS_PER_S, 9);
+        let (mins, s) = (secs / 60, secs % 60);
+        if mins == 0 {
+            format!("{s}{frac}s")
+        } else {
+            let (h, m) = (mins / 60, mins % 60);
+            if h == 0 {
+                format!("{m}m{s}{frac}s")
+            } else {
+                format!("{h}h{m}m{s}{frac}s")
+            }
+        }
+    };
+    if neg { format!("-{body}") } else { body }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::go_duration;
+
+    #[test]
+    fn formats_like_go() {
+        let cases: &[(i64, &str)] = &[
+            (0, "0s"),
+            (1, "1ns"),
+            (1_100, "1.1µs"),
+            (2_200_000, "2.2ms"),
+            (300_000_000, "300ms"),
+            (1_500_000_000, "1.5s"),
+            (60_000_000_000, "1m0s"),
+            (300_000_000_000, "5m0s"),
+            (3_600_000_000_000, "1h0m0s"),
+            (3_661_000_000_001, "1h1m1.000000001s"),
+            (-90_000_000_000, "-1m30s"),
+            (i64::MAX, "2562047h47m16.854775807s"),
+            (i64::MIN, "-2562047h47m16.854775808s"),
+        ];
+        for (nanos, want) in cases {
+            assert_eq!(go_duration(*nanos), *want, "{nanos}");
+        }
+    }
 }

@@ -174,3 +174,83 @@ pub fn root_message(api_version: &str, kind: &str) -> Option<&'static str> {
     let name = format!("io.k8s.apimachinery.pkg.apis.meta.v1.{k}");
     message(&name).map(|m| m.name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refs(kind: Kind) -> Vec<&'static str> {
+        let ty = |t: Ty| match t {
+            Ty::M(n) => Some(n),
+            _ => None,
+        };
+        match kind {
+            Kind::One(t) | Kind::Rep(t) => ty(t).into_iter().collect(),
+            Kind::Map(k, v) => ty(k).into_iter().chain(ty(v)).collect(),
+            Kind::Inline(n) => vec![n],
+        }
+    }
+
+    #[test]
+    fn table_is_sorted_closed_and_unambiguous() {
+        assert!(messages().len() > 1000);
+        for pair in messages().windows(2) {
+            assert!(
+                pair[0].name < pair[1].name,
+                "{} / {}",
+                pair[0].name,
+                pair[1].name
+            );
+        }
+        for pair in roots().windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            assert!((a.api_version, a.kind) < (b.api_version, b.kind));
+        }
+        for m in messages() {
+            let mut tags: Vec<u32> = m.fields.iter().map(|f| f.tag).collect();
+            tags.sort_unstable();
+            tags.dedup();
+            assert_eq!(tags.len(), m.fields.len(), "duplicate tag in {}", m.name);
+            for f in m.fields {
+                for r in refs(f.kind) {
+                    assert!(message(r).is_some(), "{}.{} -> {r}", m.name, f.json);
+                }
+            }
+        }
+        for r in roots() {
+            assert!(message(r.message).is_some(), "{} {}", r.api_version, r.kind);
+        }
+    }
+
+    #[test]
+    fn zero_rules_follow_go_pointers_and_omitempty() {
+        let keep = |msg: &str, json: &str| {
+            let m = message(msg).unwrap_or_else(|| panic!("{msg}"));
+            let f = m.fields.iter().find(|f| f.json == json);
+            f.unwrap_or_else(|| panic!("{msg}.{json}")).keep_zero
+        };
+        let core = |n: &str| format!("io.k8s.api.core.v1.{n}");
+        assert!(keep("io.k8s.api.apps.v1.DeploymentSpec", "replicas"));
+        assert!(keep("io.k8s.api.batch.v1.JobSpec", "backoffLimit"));
+        assert!(keep("io.k8s.api.batch.v1.CronJobSpec", "suspend"));
+        assert!(keep(&core("PodSpec"), "terminationGracePeriodSeconds"));
+        assert!(keep(&core("PodSpec"), "automountServiceAccountToken"));
+        assert!(keep(&core("PodSpec"), "enableServiceLinks"));
+        assert!(keep(&core("SecurityContext"), "runAsUser"));
+        assert!(keep(&core("SecretVolumeSource"), "defaultMode"));
+        assert!(keep(&core("PersistentVolumeClaimSpec"), "storageClassName"));
+        assert!(keep(&core("ContainerPort"), "containerPort"));
+        assert!(keep("io.k8s.api.scheduling.v1.PriorityClass", "value"));
+        assert!(keep(
+            "io.k8s.api.authorization.v1.SubjectAccessReviewStatus",
+            "allowed"
+        ));
+        assert!(!keep(&core("ContainerPort"), "hostPort"));
+        assert!(!keep(&core("PodSpec"), "restartPolicy"));
+        assert!(!keep(&core("PodSpec"), "hostNetwork"));
+        assert!(!keep(
+            "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+            "name"
+        ));
+    }
+}

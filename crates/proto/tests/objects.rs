@@ -1,4 +1,5 @@
 //! Hand-built protobuf bodies of common objects, decoded to upstream JSON.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

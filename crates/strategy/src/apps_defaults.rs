@@ -63,7 +63,7 @@ pub(crate) fn stateful_set(obj: &mut Value) {
     dflt(spec, "replicas", json!(1));
     dflt(spec, "revisionHistoryLimit", json!(10));
     for claim in items_mut(spec, "volumeClaimTemplates") {
-        crate::storage::pvc_defaults(claim);
+        crate::pvc::pvc_defaults(claim);
     }
 }
 

@@ -1,16 +1,16 @@
-//! Validation of the workload controllers: Deployments, ReplicaSets, StatefulSets,
-//! DaemonSets, ReplicationControllers and ControllerRevisions.
+//! Deployments, ReplicaSets and DaemonSets, with the selector and template rules the
+//! workload kinds share.
 
 use kubehci_api::FieldError;
 use serde_json::Value;
 
 use crate::gofmt;
-use crate::json::{Errs, P, field, get_i64, get_obj, get_str, get_str_map, s, same};
+use crate::json::{Errs, P, field, get_i64, get_obj, s, same};
 use crate::labelselector::{self, Selector};
 use crate::names::percent;
 use crate::pod_validation::template_spec;
 
-fn nonneg(o: &Value, k: &str, p: &P, e: &mut Errs) {
+pub(crate) fn nonneg(o: &Value, k: &str, p: &P, e: &mut Errs) {
     if let Some(v) = get_i64(o, k, p, e).filter(|v| *v < 0) {
         e.push(FieldError::invalid(
             p.child(k),
@@ -20,12 +20,12 @@ fn nonneg(o: &Value, k: &str, p: &P, e: &mut Errs) {
     }
 }
 
-fn spec_of<'a>(obj: &'a Value, e: &mut Errs) -> &'a Value {
+pub(crate) fn spec_of<'a>(obj: &'a Value, e: &mut Errs) -> &'a Value {
     get_obj(obj, "spec", &P::new(""), e).unwrap_or(&Value::Null)
 }
 
 /// Selector required, valid and non-empty (`what` names the kind in the message).
-fn selector(spec: &Value, sp: &P, what: &str, e: &mut Errs) {
+pub(crate) fn selector(spec: &Value, sp: &P, what: &str, e: &mut Errs) {
     match get_obj(spec, "selector", sp, e) {
         None => e.push(FieldError::required(sp.child("selector"), "")),
         Some(sel) => {
@@ -42,7 +42,7 @@ fn selector(spec: &Value, sp: &P, what: &str, e: &mut Errs) {
 }
 
 /// `ValidatePodTemplateSpecForReplicaSet` (also used by Deployments and DaemonSets).
-fn template_for_controller(spec: &Value, sp: &P, kind: &str, e: &mut Errs) {
+pub(crate) fn template_for_controller(spec: &Value, sp: &P, kind: &str, e: &mut Errs) {
     let tp = sp.child("template");
     let template = field(spec, "template");
     let sel = field(spec, "selector");
@@ -70,7 +70,7 @@ fn template_for_controller(spec: &Value, sp: &P, kind: &str, e: &mut Errs) {
     }
 }
 
-fn restart_always(template: Option<&Value>, tp: &P, e: &mut Errs) {
+pub(crate) fn restart_always(template: Option<&Value>, tp: &P, e: &mut Errs) {
     let rp = template
         .and_then(|t| field(t, "spec"))
         .map(|sp| s(sp, "restartPolicy"))
@@ -105,7 +105,7 @@ pub(crate) fn deployment(obj: &Value, e: &mut Errs) {
     }
 }
 
-fn strategy(spec: &Value, sp: &P, e: &mut Errs) {
+pub(crate) fn strategy(spec: &Value, sp: &P, e: &mut Errs) {
     let stp = sp.child("strategy");
     let st = field(spec, "strategy").unwrap_or(&Value::Null);
     let ru = field(st, "rollingUpdate");
@@ -141,7 +141,7 @@ fn strategy(spec: &Value, sp: &P, e: &mut Errs) {
 }
 
 /// An int-or-percent's value (`Some(25, true)` for `"25%"`).
-fn int_or_percent(v: Option<&Value>) -> Option<(i64, bool)> {
+pub(crate) fn int_or_percent(v: Option<&Value>) -> Option<(i64, bool)> {
     match v? {
         Value::String(s) => s
             .strip_suffix('%')
@@ -152,7 +152,7 @@ fn int_or_percent(v: Option<&Value>) -> Option<(i64, bool)> {
 }
 
 /// `ValidatePositiveIntOrPercent` plus the 100% cap for `maxUnavailable`.
-fn positive_int_or_percent(v: Option<&Value>, p: &P, cap: bool, e: &mut Errs) {
+pub(crate) fn positive_int_or_percent(v: Option<&Value>, p: &P, cap: bool, e: &mut Errs) {
     match v {
         None | Some(Value::Null) => {}
         Some(Value::String(s)) => {
@@ -189,7 +189,7 @@ fn positive_int_or_percent(v: Option<&Value>, p: &P, cap: bool, e: &mut Errs) {
     }
 }
 
-fn rolling_update(ru: &Value, p: &P, e: &mut Errs) {
+pub(crate) fn rolling_update(ru: &Value, p: &P, e: &mut Errs) {
     let (mu, ms) = (field(ru, "maxUnavailable"), field(ru, "maxSurge"));
     positive_int_or_percent(mu, &p.child("maxUnavailable"), false, e);
     positive_int_or_percent(ms, &p.child("maxSurge"), false, e);
@@ -254,126 +254,6 @@ pub(crate) fn daemon_set(obj: &Value, e: &mut Errs) {
     }
 }
 
-pub(crate) fn stateful_set(obj: &Value, e: &mut Errs) {
-    let sp = P::new("spec");
-    let spec = spec_of(obj, e);
-    match get_str(spec, "podManagementPolicy", &sp, e).unwrap_or("") {
-        "" => e.push(FieldError::required(sp.child("podManagementPolicy"), "")),
-        "OrderedReady" | "Parallel" => {}
-        other => e.push(FieldError::invalid(
-            sp.child("podManagementPolicy"),
-            other,
-            "must be 'OrderedReady' or 'Parallel'",
-        )),
-    }
-    let up = sp.child("updateStrategy");
-    let us = field(spec, "updateStrategy").unwrap_or(&Value::Null);
-    match s(us, "type") {
-        "" => e.push(FieldError::required(&up, "")),
-        "OnDelete" => {
-            if field(us, "rollingUpdate").is_some() {
-                e.push(gofmt::invalid_raw(
-                    up.child("rollingUpdate"),
-                    "apps.RollingUpdateStatefulSetStrategy{...}",
-                    "only allowed for updateStrategy 'RollingUpdate'",
-                ));
-            }
-        }
-        "RollingUpdate" => {
-            if let Some(ru) = field(us, "rollingUpdate") {
-                nonneg(ru, "partition", &up.child("rollingUpdate"), e);
-            }
-        }
-        other => e.push(gofmt::invalid_raw(
-            &up,
-            &format!("apps.StatefulSetUpdateStrategy{{Type:{}, RollingUpdate:(*apps.RollingUpdateStatefulSetStrategy)(nil)}}", gofmt::quote(other)),
-            "must be 'RollingUpdate' or 'OnDelete'",
-        )),
-    }
-    if let Some(pol) = get_obj(spec, "persistentVolumeClaimRetentionPolicy", &sp, e) {
-        let pp = sp.child("persistentVolumeClaimRetentionPolicy");
-        for k in ["whenDeleted", "whenScaled"] {
-            let v = s(pol, k);
-            if !matches!(v, "Retain" | "Delete") {
-                e.push(FieldError::not_supported(
-                    pp.child(k),
-                    v,
-                    &["Retain", "Delete"],
-                ));
-            }
-        }
-    }
-    if let Some(o) = get_obj(spec, "ordinals", &sp, e) {
-        nonneg(o, "start", &sp.child("ordinals"), e);
-    }
-    nonneg(spec, "replicas", &sp, e);
-    nonneg(spec, "minReadySeconds", &sp, e);
-    selector(spec, &sp, "statefulset", e);
-    let tp = sp.child("template");
-    let template = field(spec, "template");
-    let sel = field(spec, "selector");
-    if Selector::from_value(sel) == Selector::Invalid {
-        e.push(gofmt::invalid_raw(
-            sp.child("selector"),
-            &gofmt::label_selector(sel),
-            "",
-        ));
-    } else {
-        labelselector::check_template(sel, template, &tp, e);
-    }
-    template_spec(template, &tp, e);
-    restart_always(template, &tp, e);
-    if let Some(ads) = template
-        .and_then(|t| field(t, "spec"))
-        .and_then(|sp| field(sp, "activeDeadlineSeconds"))
-    {
-        e.push(FieldError::invalid(
-            tp.at(&["spec", "activeDeadlineSeconds"]),
-            ads.clone(),
-            "must not be specified",
-        ));
-    }
-}
-
-/// `ValidateReplicationControllerSpec`.
-pub(crate) fn replication_controller(obj: &Value, e: &mut Errs) {
-    let sp = P::new("spec");
-    let spec = spec_of(obj, e);
-    nonneg(spec, "minReadySeconds", &sp, e);
-    let sel = get_str_map(spec, "selector", &sp, e).unwrap_or_default();
-    if sel.is_empty() {
-        e.push(FieldError::required(sp.child("selector"), ""));
-    }
-    nonneg(spec, "replicas", &sp, e);
-    let tp = sp.child("template");
-    let Some(template) = field(spec, "template") else {
-        e.push(FieldError::required(&tp, ""));
-        return;
-    };
-    let meta = field(template, "metadata");
-    let labels = meta
-        .map(|m| crate::json::str_map(m, "labels"))
-        .unwrap_or_default();
-    if !sel.is_empty() && !labelselector::from_map(&sel).matches(&labels) {
-        e.push(gofmt::invalid_raw(
-            tp.at(&["metadata", "labels"]),
-            &gofmt::labels_of(meta),
-            "`selector` does not match template `labels`",
-        ));
-    }
-    template_spec(Some(template), &tp, e);
-    restart_always(Some(template), &tp, e);
-    if field(template, "spec")
-        .and_then(|sp| field(sp, "activeDeadlineSeconds"))
-        .is_some()
-    {
-        e.push(FieldError::forbidden(
-            tp.at(&["spec", "activeDeadlineSeconds"]),
-            "activeDeadlineSeconds in ReplicationController is not Supported",
-        ));
-    }
-}
-
 /// Deployments, ReplicaSets and DaemonSets may not change their selector.
 pub(crate) fn selector_immutable(new: &Value, old: &Value, e: &mut Errs) {
     let ns = new.get("spec").and_then(|sp| field(sp, "selector"));
@@ -386,72 +266,10 @@ pub(crate) fn selector_immutable(new: &Value, old: &Value, e: &mut Errs) {
     }
 }
 
-pub(crate) fn stateful_set_update(new: &Value, old: &Value, e: &mut Errs) {
-    let mutable = [
-        "replicas",
-        "template",
-        "updateStrategy",
-        "minReadySeconds",
-        "ordinals",
-        "persistentVolumeClaimRetentionPolicy",
-    ];
-    let strip = |v: &Value| {
-        let mut spec = v.get("spec").cloned().unwrap_or(Value::Null);
-        for k in mutable {
-            crate::json::remove(&mut spec, k);
-        }
-        spec
-    };
-    if !same(Some(&strip(new)), Some(&strip(old))) {
-        e.push(FieldError::forbidden(
-            "spec",
-            "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
-        ));
-    }
-}
-
-pub(crate) fn controller_revision(obj: &Value, e: &mut Errs) {
-    if field(obj, "data").is_none() {
-        e.push(FieldError::required("data", "data is mandatory"));
-    }
-    nonneg(obj, "revision", &P::new(""), e);
-}
-
-pub(crate) fn controller_revision_update(new: &Value, old: &Value, e: &mut Errs) {
-    if !same(new.get("data"), old.get("data")) {
-        e.push(gofmt::immutable_raw("data", "runtime.RawExtension{...}"));
-    }
-}
-
-/// Status counts of the workload kinds may not be negative.
-pub(crate) fn status_counts(new: &Value, e: &mut Errs) {
-    let stp = P::new("status");
-    let st = field(new, "status").unwrap_or(&Value::Null);
-    for k in [
-        "replicas",
-        "readyReplicas",
-        "availableReplicas",
-        "updatedReplicas",
-        "unavailableReplicas",
-        "currentReplicas",
-        "fullyLabeledReplicas",
-        "observedGeneration",
-        "collisionCount",
-        "currentNumberScheduled",
-        "numberMisscheduled",
-        "desiredNumberScheduled",
-        "numberReady",
-        "updatedNumberScheduled",
-        "numberAvailable",
-        "numberUnavailable",
-    ] {
-        nonneg(st, k, &stp, e);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::statefulset_validation::*;
     use serde_json::json;
 
     fn deploy(spec: Value) -> Vec<String> {

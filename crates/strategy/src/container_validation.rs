@@ -1,16 +1,17 @@
-//! Containers of a pod spec: names, images, ports, mounts, security contexts
-//! (`validateContainers`, `validateInitContainers`, `validateContainerCommon`, ...).
+//! Containers of a pod spec: names, images, ports, mounts (`validateContainers`,
+//! `validateInitContainers`, `validateContainerCommon`, ...).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use kubehci_api::FieldError;
 use serde_json::Value;
 
-use crate::env_probe_validation::{self as ep, ProbeKind};
-use crate::gofmt;
-use crate::json::{Errs, P, field, get_arr, get_bool, get_i64, get_obj, get_str};
-use crate::names::{dns1123_label, port_name, port_num, range_error};
+use crate::env_validation as ev;
+use crate::json::{Errs, P, field, get_arr, get_i64, get_obj, get_str};
+use crate::names::{dns1123_label, port_name, port_num};
+use crate::probe_validation::{self as ep, ProbeKind};
 use crate::resource_validation::container_requirements;
+use crate::security_context_validation::security_context;
 
 /// What container checks need to know about the surrounding pod spec.
 pub(crate) struct PodCtx {
@@ -20,7 +21,7 @@ pub(crate) struct PodCtx {
     pub host_users: bool,
 }
 
-const PROTOCOLS: [&str; 3] = ["SCTP", "TCP", "UDP"];
+pub(crate) const PROTOCOLS: [&str; 3] = ["SCTP", "TCP", "UDP"];
 
 /// `validateContainers`: the regular containers.
 pub(crate) fn containers(list: &[Value], ctx: &PodCtx, p: &P, e: &mut Errs) {
@@ -54,7 +55,7 @@ pub(crate) fn containers(list: &[Value], ctx: &PodCtx, p: &P, e: &mut Errs) {
     host_port_conflicts(list, p, e);
 }
 
-fn lifecycle(lc: &Value, grace: Option<i64>, p: &P, e: &mut Errs) {
+pub(crate) fn lifecycle(lc: &Value, grace: Option<i64>, p: &P, e: &mut Errs) {
     for hook in ["postStart", "preStop"] {
         if let Some(h) = get_obj(lc, hook, p, e) {
             ep::handler(h, grace, &p.child(hook), e);
@@ -62,7 +63,7 @@ fn lifecycle(lc: &Value, grace: Option<i64>, p: &P, e: &mut Errs) {
     }
 }
 
-fn probes(c: &Value, ctx: &PodCtx, cp: &P, e: &mut Errs) {
+pub(crate) fn probes(c: &Value, ctx: &PodCtx, cp: &P, e: &mut Errs) {
     for (k, kind) in [
         ("livenessProbe", ProbeKind::Liveness),
         ("readinessProbe", ProbeKind::Readiness),
@@ -129,7 +130,7 @@ pub(crate) fn init_containers(
 }
 
 /// `validateContainerCommon`.
-fn common(c: &Value, ctx: &PodCtx, p: &P, e: &mut Errs) {
+pub(crate) fn common(c: &Value, ctx: &PodCtx, p: &P, e: &mut Errs) {
     match get_str(c, "name", p, e).filter(|n| !n.is_empty()) {
         None => e.push(FieldError::required(p.child("name"), "")),
         Some(n) => {
@@ -154,8 +155,8 @@ fn common(c: &Value, ctx: &PodCtx, p: &P, e: &mut Errs) {
         )),
     }
     ports(c, p, e);
-    ep::env(c, p, e);
-    ep::env_from(c, p, e);
+    ev::env(c, p, e);
+    ev::env_from(c, p, e);
     volume_mounts(c, ctx, p, e);
     match get_str(c, "imagePullPolicy", p, e).unwrap_or("") {
         "Always" | "IfNotPresent" | "Never" => {}
@@ -174,7 +175,7 @@ fn common(c: &Value, ctx: &PodCtx, p: &P, e: &mut Errs) {
     }
 }
 
-fn ports(c: &Value, p: &P, e: &mut Errs) {
+pub(crate) fn ports(c: &Value, p: &P, e: &mut Errs) {
     let pp = p.child("ports");
     let mut names = BTreeSet::new();
     for (i, port) in get_arr(c, "ports", p, e).iter().enumerate() {
@@ -220,7 +221,7 @@ pub(crate) fn protocol(o: &Value, p: &P, e: &mut Errs) {
 }
 
 /// `checkHostPortConflicts` / `AccumulateUniqueHostPorts`.
-fn host_port_conflicts(list: &[Value], p: &P, e: &mut Errs) {
+pub(crate) fn host_port_conflicts(list: &[Value], p: &P, e: &mut Errs) {
     let mut seen = BTreeSet::new();
     for (ci, c) in list.iter().enumerate() {
         for (pi, port) in crate::json::items(c, "ports").iter().enumerate() {
@@ -243,7 +244,7 @@ fn host_port_conflicts(list: &[Value], p: &P, e: &mut Errs) {
     }
 }
 
-fn volume_mounts(c: &Value, ctx: &PodCtx, p: &P, e: &mut Errs) {
+pub(crate) fn volume_mounts(c: &Value, ctx: &PodCtx, p: &P, e: &mut Errs) {
     let mp = p.child("volumeMounts");
     let devices: BTreeMap<&str, &str> = crate::json::items(c, "volumeDevices")
         .iter()
@@ -333,133 +334,6 @@ pub(crate) fn local_descending_path(path: &str, p: &P, e: &mut Errs) {
 pub(crate) fn no_backsteps(path: &str, p: &P, e: &mut Errs) {
     if path.replace('\\', "/").split('/').any(|part| part == "..") {
         e.push(FieldError::invalid(p, path, "must not contain '..'"));
-    }
-}
-
-fn id_range(sc: &Value, k: &str, p: &P, e: &mut Errs) {
-    if let Some(id) = get_i64(sc, k, p, e).filter(|id| !(0..=4_294_967_295).contains(id)) {
-        e.push(FieldError::invalid(
-            p.child(k),
-            id,
-            range_error(0, 4_294_967_295),
-        ));
-    }
-}
-
-/// `ValidateSecurityContext` of a container.
-fn security_context(sc: &Value, host_users: bool, p: &P, e: &mut Errs) {
-    id_range(sc, "runAsUser", p, e);
-    id_range(sc, "runAsGroup", p, e);
-    if let Some(pm) = get_str(sc, "procMount", p, e) {
-        if !matches!(pm, "Default" | "Unmasked") {
-            e.push(FieldError::not_supported(
-                p.child("procMount"),
-                pm,
-                &["Default", "Unmasked"],
-            ));
-        }
-        if host_users && pm == "Unmasked" {
-            e.push(FieldError::invalid(
-                p.child("procMount"),
-                pm,
-                "`hostUsers` must be false to use `Unmasked`",
-            ));
-        }
-    }
-    if let Some(sp) = get_obj(sc, "seccompProfile", p, e) {
-        seccomp_profile(sp, &p.child("seccompProfile"), e);
-    }
-    let privileged = get_bool(sc, "privileged", p, e) == Some(true);
-    if get_bool(sc, "allowPrivilegeEscalation", p, e) == Some(false) {
-        let add = sc
-            .get("capabilities")
-            .map(|c| crate::json::items(c, "add"))
-            .unwrap_or(&[]);
-        if privileged {
-            e.push(gofmt::invalid_raw(
-                p,
-                "core.SecurityContext{...}",
-                "cannot set `allowPrivilegeEscalation` to false and `privileged` to true",
-            ));
-        }
-        if add.iter().any(|c| c.as_str() == Some("CAP_SYS_ADMIN")) {
-            e.push(gofmt::invalid_raw(
-                p,
-                "core.SecurityContext{...}",
-                "cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN",
-            ));
-        }
-    }
-}
-
-/// `validateSeccompProfileField`.
-pub(crate) fn seccomp_profile(sp: &Value, p: &P, e: &mut Errs) {
-    let t = get_str(sp, "type", p, e).unwrap_or("");
-    match t {
-        "Localhost" | "RuntimeDefault" | "Unconfined" => {}
-        "" => e.push(FieldError::required(
-            p.child("type"),
-            "type is required when seccompProfile is set",
-        )),
-        other => e.push(FieldError::not_supported(
-            p.child("type"),
-            other,
-            &["Localhost", "RuntimeDefault", "Unconfined"],
-        )),
-    }
-    let local = get_str(sp, "localhostProfile", p, e);
-    match (t, local) {
-        ("Localhost", None) => {
-            e.push(FieldError::required(
-                p.child("localhostProfile"),
-                "must be set when seccomp type is Localhost",
-            ));
-        }
-        ("Localhost", Some(l)) => local_descending_path(l, &p.child("localhostProfile"), e),
-        (_, Some(_)) => e.push(gofmt::invalid_raw(
-            p.child("localhostProfile"),
-            "core.SeccompProfile{...}",
-            "can only be set when seccomp type is Localhost",
-        )),
-        _ => {}
-    }
-}
-
-/// `validatePodSpecSecurityContext` (the pod-level security context).
-pub(crate) fn pod_security_context(sc: &Value, p: &P, e: &mut Errs) {
-    for k in ["fsGroup", "runAsUser", "runAsGroup"] {
-        id_range(sc, k, p, e);
-    }
-    for (i, g) in get_arr(sc, "supplementalGroups", p, e).iter().enumerate() {
-        if let Some(id) = g.as_i64().filter(|id| !(0..=4_294_967_295).contains(id)) {
-            e.push(FieldError::invalid(
-                p.child("supplementalGroups").index(i),
-                id,
-                range_error(0, 4_294_967_295),
-            ));
-        }
-    }
-    if let Some(pol) = get_str(sc, "fsGroupChangePolicy", p, e)
-        && !matches!(pol, "Always" | "OnRootMismatch")
-    {
-        e.push(FieldError::not_supported(
-            p.child("fsGroupChangePolicy"),
-            pol,
-            &["Always", "OnRootMismatch"],
-        ));
-    }
-    if let Some(sp) = get_obj(sc, "seccompProfile", p, e) {
-        seccomp_profile(sp, &p.child("seccompProfile"), e);
-    }
-    let mut names = BTreeSet::new();
-    for (i, s) in get_arr(sc, "sysctls", p, e).iter().enumerate() {
-        let np = p.child("sysctls").index(i).child("name");
-        let name = crate::json::s(s, "name");
-        if name.is_empty() {
-            e.push(FieldError::required(np, ""));
-        } else if !names.insert(name) {
-            e.push(FieldError::duplicate(np, name));
-        }
     }
 }
 

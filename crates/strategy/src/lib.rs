@@ -14,32 +14,42 @@
 
 mod apps_defaults;
 mod apps_validation;
-mod batch;
 mod certificates;
+mod config_data;
 mod container_validation;
-mod core_objects;
 mod cron;
+mod cronjobs;
 mod endpoints;
-mod env_probe_validation;
+mod env_validation;
 mod events_and_leases;
 mod gofmt;
+mod ingress;
+mod jobs;
 mod json;
 mod kinds;
 mod labelselector;
 mod names;
-mod networking;
+mod namespaces_nodes;
+mod network_policy;
 mod objectmeta;
 mod pdb_priority;
 mod pod_defaults;
 mod pod_update;
 mod pod_validation;
 mod prepare;
+mod probe_validation;
+mod pv;
+mod pvc;
 pub mod quantity;
 mod quota;
 mod rbac;
 mod resource_validation;
-mod service;
-mod storage;
+mod scheduling_validation;
+mod security_context_validation;
+mod service_cluster_ips;
+mod service_defaults;
+mod service_validation;
+mod statefulset_validation;
 mod storage_classes;
 mod volume_validation;
 
@@ -49,8 +59,8 @@ use serde_json::Value;
 use crate::json::{P, field};
 use crate::kinds::Kind;
 
-pub use batch::generate_job_selector;
 pub use certificates::set_csr_requester;
+pub use jobs::generate_job_selector;
 pub use names::NameRule;
 pub use pod_update::qos_class;
 
@@ -73,22 +83,22 @@ pub fn apply_defaults(group: &str, resource: &str, obj: &mut Value) {
         ReplicaSet => apps_defaults::replica_set(obj),
         StatefulSet => apps_defaults::stateful_set(obj),
         DaemonSet => apps_defaults::daemon_set(obj),
-        Job => batch::job_defaults(obj),
-        CronJob => batch::cronjob_defaults(obj),
-        Service => service::defaults(obj),
+        Job => jobs::job_defaults(obj),
+        CronJob => cronjobs::cronjob_defaults(obj),
+        Service => service_defaults::defaults(obj),
         Endpoints => endpoints::endpoints_defaults(obj),
         EndpointSlice => endpoints::slice_defaults(obj),
-        Secret => core_objects::secret_defaults(obj),
-        Namespace => core_objects::namespace_defaults(obj),
-        Node => core_objects::node_defaults(obj),
-        PersistentVolume => storage::pv_defaults(obj),
-        PersistentVolumeClaim => storage::pvc_defaults(obj),
+        Secret => config_data::secret_defaults(obj),
+        Namespace => namespaces_nodes::namespace_defaults(obj),
+        Node => namespaces_nodes::node_defaults(obj),
+        PersistentVolume => pv::pv_defaults(obj),
+        PersistentVolumeClaim => pvc::pvc_defaults(obj),
         LimitRange => quota::limit_range_defaults(obj),
         ResourceQuota => quota::resource_quota_defaults(obj),
         RoleBinding | ClusterRoleBinding => rbac::binding_defaults(obj),
         StorageClass => storage_classes::storage_class_defaults(obj),
         CsiDriver => storage_classes::csi_driver_defaults(obj),
-        NetworkPolicy => networking::network_policy_defaults(obj),
+        NetworkPolicy => network_policy::network_policy_defaults(obj),
         PriorityClass => pdb_priority::priority_class_defaults(obj),
         _ => {}
     }
@@ -132,8 +142,8 @@ pub fn validate_create(group: &str, resource: &str, obj: &Value) -> Vec<FieldErr
     spec_checks(kind, obj, &mut e);
     match kind {
         Kind::Pod => pod_validation::pod_create(obj, &mut e),
-        Kind::Job => batch::job_create(obj, &mut e),
-        Kind::CronJob => batch::cronjob_create(obj, &mut e),
+        Kind::Job => jobs::job_create(obj, &mut e),
+        Kind::CronJob => cronjobs::cronjob_create(obj, &mut e),
         _ => {}
     }
     e
@@ -168,7 +178,7 @@ pub fn validate_update(
             pod_update::validate_ephemeral_update(new, old, &mut e);
         }
         Some("finalize") if kind == Kind::Namespace => {
-            core_objects::namespace_finalizers(new, &mut e)
+            namespaces_nodes::namespace_finalizers(new, &mut e)
         }
         Some("approval") if kind == Kind::CertificateSigningRequest => {
             certificates::approval_checks(new, &mut e)
@@ -201,27 +211,27 @@ fn spec_checks(kind: Kind, obj: &Value, e: &mut Vec<FieldError>) {
         PodTemplate => {
             pod_validation::template_spec(field(obj, "template"), &P::new("template"), e)
         }
-        ReplicationController => apps_validation::replication_controller(obj, e),
+        ReplicationController => statefulset_validation::replication_controller(obj, e),
         Deployment => apps_validation::deployment(obj, e),
         ReplicaSet => apps_validation::replica_set(obj, e),
-        StatefulSet => apps_validation::stateful_set(obj, e),
+        StatefulSet => statefulset_validation::stateful_set(obj, e),
         DaemonSet => apps_validation::daemon_set(obj, e),
-        ControllerRevision => apps_validation::controller_revision(obj, e),
-        Job => batch::job(obj, e),
-        CronJob => batch::cronjob(obj, e),
-        Service => service::validate(obj, e),
+        ControllerRevision => statefulset_validation::controller_revision(obj, e),
+        Job => jobs::job(obj, e),
+        CronJob => cronjobs::cronjob(obj, e),
+        Service => service_validation::validate(obj, e),
         Endpoints => endpoints::endpoints(obj, e),
         EndpointSlice => endpoints::slice(obj, e),
-        ConfigMap => core_objects::config_map(obj, e),
-        Secret => core_objects::secret(obj, e),
-        Namespace => core_objects::namespace(obj, e),
-        Node => core_objects::node(obj, e),
+        ConfigMap => config_data::config_map(obj, e),
+        Secret => config_data::secret(obj, e),
+        Namespace => namespaces_nodes::namespace(obj, e),
+        Node => namespaces_nodes::node(obj, e),
         ServiceAccount => {}
         Event => events_and_leases::core_event(obj, e),
         EventV1 => events_and_leases::event_v1(obj, e),
         Lease => events_and_leases::lease(obj, e),
-        PersistentVolume => storage::pv(obj, e),
-        PersistentVolumeClaim => storage::pvc(obj, e),
+        PersistentVolume => pv::pv(obj, e),
+        PersistentVolumeClaim => pvc::pvc(obj, e),
         LimitRange => quota::limit_range(obj, e),
         ResourceQuota => quota::resource_quota(obj, e),
         Role => rbac::role(obj, true, e),
@@ -232,9 +242,9 @@ fn spec_checks(kind: Kind, obj: &Value, e: &mut Vec<FieldError>) {
         CsiDriver => storage_classes::csi_driver(obj, e),
         CsiNode => storage_classes::csi_node(obj, e),
         VolumeAttachment => storage_classes::volume_attachment(obj, e),
-        NetworkPolicy => networking::network_policy(obj, e),
-        Ingress => networking::ingress(obj, e),
-        IngressClass => networking::ingress_class(obj, e),
+        NetworkPolicy => network_policy::network_policy(obj, e),
+        Ingress => ingress::ingress(obj, e),
+        IngressClass => ingress::ingress_class(obj, e),
         PodDisruptionBudget => pdb_priority::pdb(obj, e),
         PriorityClass => pdb_priority::priority_class(obj, e),
         CertificateSigningRequest => certificates::csr(obj, e),
@@ -246,17 +256,17 @@ fn update_checks(kind: Kind, new: &Value, old: &Value, e: &mut Vec<FieldError>) 
     use Kind::*;
     match kind {
         Pod => pod_update::validate_update(new, old, e),
-        Service => service::validate_update(new, old, e),
-        ConfigMap => core_objects::config_map_update(new, old, e),
-        Secret => core_objects::secret_update(new, old, e),
-        Node => core_objects::node_update(new, old, e),
-        PersistentVolume => storage::pv_update(new, old, e),
-        PersistentVolumeClaim => storage::pvc_update(new, old, e),
+        Service => service_cluster_ips::validate_update(new, old, e),
+        ConfigMap => config_data::config_map_update(new, old, e),
+        Secret => config_data::secret_update(new, old, e),
+        Node => namespaces_nodes::node_update(new, old, e),
+        PersistentVolume => pv::pv_update(new, old, e),
+        PersistentVolumeClaim => pvc::pvc_update(new, old, e),
         ResourceQuota => quota::resource_quota_update(new, old, e),
         Deployment | ReplicaSet | DaemonSet => apps_validation::selector_immutable(new, old, e),
-        StatefulSet => apps_validation::stateful_set_update(new, old, e),
-        ControllerRevision => apps_validation::controller_revision_update(new, old, e),
-        Job => batch::job_update(new, old, e),
+        StatefulSet => statefulset_validation::stateful_set_update(new, old, e),
+        ControllerRevision => statefulset_validation::controller_revision_update(new, old, e),
+        Job => jobs::job_update(new, old, e),
         RoleBinding | ClusterRoleBinding => rbac::binding_update(new, old, e),
         StorageClass => storage_classes::storage_class_update(new, old, e),
         CsiDriver => storage_classes::csi_driver_update(new, old, e),
@@ -273,9 +283,9 @@ fn status_checks(kind: Kind, new: &Value, old: &Value, e: &mut Vec<FieldError>) 
     match kind {
         Pod => pod_update::validate_status_update(new, old, e),
         Deployment | ReplicaSet | StatefulSet | DaemonSet | ReplicationController => {
-            apps_validation::status_counts(new, e);
+            statefulset_validation::status_counts(new, e);
         }
-        Namespace => core_objects::namespace_status(new, e),
+        Namespace => namespaces_nodes::namespace_status(new, e),
         _ => {}
     }
 }

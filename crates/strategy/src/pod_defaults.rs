@@ -109,6 +109,15 @@ pub(crate) fn template_at(obj: &mut Value, path: &[&str]) {
 }
 
 pub(crate) fn pod_spec(spec: &mut Value) {
+    // The v1 conversion keeps the deprecated `serviceAccount` mirroring `serviceAccountName`.
+    if s(spec, "serviceAccountName").is_empty() && !s(spec, "serviceAccount").is_empty() {
+        let sa = s(spec, "serviceAccount").to_string();
+        set(spec, "serviceAccountName", json!(sa));
+    }
+    if !s(spec, "serviceAccountName").is_empty() {
+        let sa = s(spec, "serviceAccountName").to_string();
+        set(spec, "serviceAccount", json!(sa));
+    }
     dflt(spec, "dnsPolicy", json!("ClusterFirst"));
     dflt(spec, "restartPolicy", json!("Always"));
     dflt(spec, "securityContext", json!({}));
@@ -292,7 +301,7 @@ fn volume(v: &mut Value) {
         dflt(sc, "fsType", json!("xfs"));
     }
     if let Some(spec) = at_mut(v, &["ephemeral", "volumeClaimTemplate", "spec"]) {
-        crate::storage::pvc_spec_defaults(spec);
+        crate::pvc::pvc_spec_defaults(spec);
     }
 }
 

@@ -7,8 +7,8 @@ use kubehci_api::FieldError;
 use serde_json::{Value, json};
 
 use crate::json::{Errs, P, field, items, s, same};
-use crate::pod_validation::tolerations;
 use crate::quantity::Quantity;
+use crate::scheduling_validation::tolerations;
 
 const UPDATABLE: &str = "`spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
 const MAX_INT32: i64 = 2_147_483_647;

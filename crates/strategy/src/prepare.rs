@@ -23,12 +23,12 @@ pub(crate) fn create(kind: Kind, obj: &mut Value) {
             );
         }
         Kind::Namespace => {
-            crate::core_objects::namespace_defaults(obj);
+            crate::namespaces_nodes::namespace_defaults(obj);
             if let Some(spec) = ensure_obj(obj, "spec") {
-                crate::core_objects::ensure_kubernetes_finalizer(spec);
+                crate::namespaces_nodes::ensure_kubernetes_finalizer(spec);
             }
         }
-        Kind::Service => crate::service::prepare_create(obj),
+        Kind::Service => crate::service_defaults::prepare_create(obj),
         Kind::CertificateSigningRequest => crate::certificates::csr_prepare_create(obj),
         _ => {}
     }
@@ -142,7 +142,7 @@ pub(crate) fn update(kind: Kind, sub: Option<&str>, new: &mut Value, old: &Value
                     }
                 }
                 Kind::CertificateSigningRequest => set(new, "spec", cloned(old, "spec")),
-                Kind::Service => crate::service::prepare_update(new, old),
+                Kind::Service => crate::service_defaults::prepare_update(new, old),
                 _ => {}
             }
             if kind.tracks_generation() && content_changed(kind, new, old) {

@@ -6,7 +6,7 @@ use kubehci_api::FieldError;
 use serde_json::Value;
 
 use crate::container_validation::{local_descending_path, no_backsteps};
-use crate::env_probe_validation::{object_field_selector, resource_field_selector};
+use crate::env_validation::{object_field_selector, resource_field_selector};
 use crate::json::{Errs, P, field, get_arr, get_i64, get_obj, get_str, get_strs};
 use crate::names::dns1123_label;
 use crate::pod_defaults::VOLUME_SOURCES;
@@ -353,7 +353,7 @@ fn ephemeral(eph: &Value, p: &P, vol_name: &str, pod_name: Option<&str>, e: &mut
     };
     let tp = p.child("volumeClaimTemplate");
     if let Some(spec) = get_obj(t, "spec", &tp, e) {
-        crate::storage::validate_pvc_spec(spec, &tp.child("spec"), e);
+        crate::pvc::validate_pvc_spec(spec, &tp.child("spec"), e);
     }
     if let Some(pod) = pod_name.filter(|n| !n.is_empty() && !vol_name.is_empty()) {
         let pvc = format!("{pod}-{vol_name}");

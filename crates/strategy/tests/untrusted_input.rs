@@ -1,6 +1,8 @@
 //! Every entry point must accept any JSON shape without panicking: each field of a valid
 //! object of every kind is replaced by values of every JSON type.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use kubehci_strategy::{
     apply_defaults, prepare_for_create, prepare_for_update, validate_create, validate_update,
 };
@@ -230,14 +232,10 @@ fn replacements() -> Vec<Value> {
     vec![
         Value::Null,
         json!(true),
-        json!(7),
         json!(-1),
         json!(1.5),
         json!("x"),
-        json!(""),
-        json!([]),
         json!([1, "a", null, {}]),
-        json!({}),
         json!({"a": [1]}),
     ]
 }

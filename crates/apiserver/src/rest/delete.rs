@@ -33,7 +33,7 @@ pub fn parse_options(ctx: &Ctx, body: &[u8]) -> Result<DeleteOpts, ApiError> {
             .get_or_insert_with(|| if orphan { "Orphan" } else { "Background" }.into());
     }
     if !body.iter().all(u8::is_ascii_whitespace) {
-        let v: Value = crate::negotiate::decode_object(body, false)?;
+        let v: Value = super::write::decode_body(ctx, body)?;
         if let Some(p) = v.get("propagationPolicy").and_then(Value::as_str) {
             o.propagation = Some(p.to_string());
         }

@@ -206,9 +206,9 @@ pub fn patch(
             })
             .map_err(|e| e.to_api_error())
         }
-        BodyType::Json | BodyType::Yaml => Err(ApiError::unsupported_media_type(
-            ctx.content_type.as_deref().unwrap_or(""),
-        )),
+        BodyType::Json | BodyType::Yaml | BodyType::Protobuf => Err(
+            ApiError::unsupported_media_type(ctx.content_type.as_deref().unwrap_or("")),
+        ),
     }
 }
 

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::ctx::Ctx;
 use super::write::{self, Mutation};
-use crate::negotiate::{BodyType, body_type, decode_object};
+use crate::negotiate::body_type;
 use crate::state::State;
 
 /// JSON pointers of (spec replicas, status replicas, label selector) for a resource.
@@ -68,8 +68,7 @@ pub async fn serve(state: &State, ctx: &mut Ctx, body: &[u8]) -> Result<(u16, Va
     }
     let cur_scale = to_scale(ctx, &current);
     let new_scale = if ctx.info.verb == "update" {
-        let bt = body_type(ctx.content_type.as_deref())?;
-        decode_object(body, bt == BodyType::Yaml)?
+        write::decode_body(ctx, body)?
     } else {
         let bt = body_type(ctx.content_type.as_deref())?;
         super::hooks::patch_plain(bt, &cur_scale, body)?

@@ -8,16 +8,16 @@ use serde_json::{Value, json};
 use super::ctx::Ctx;
 use super::hooks;
 use super::read::get_object;
-use crate::negotiate::{BodyType, body_type, decode_object};
+use crate::negotiate::{BodyType, body_type};
 use crate::objects::{decode, encode, object_key, set_resource_version, store_error};
 use crate::state::State;
 
 /// Decodes a create/update body in the request's content type.
 pub fn decode_body(ctx: &Ctx, body: &[u8]) -> Result<Value, ApiError> {
-    let bt = body_type(ctx.content_type.as_deref())?;
-    match bt {
-        BodyType::Json => decode_object(body, false),
-        BodyType::Yaml => decode_object(body, true),
+    match body_type(ctx.content_type.as_deref())? {
+        bt @ (BodyType::Json | BodyType::Yaml | BodyType::Protobuf) => {
+            crate::negotiate::decode_any(bt, body)
+        }
         _ => Err(ApiError::unsupported_media_type(
             ctx.content_type.as_deref().unwrap_or(""),
         )),
@@ -442,7 +442,7 @@ pub async fn replace(state: &State, ctx: &mut Ctx, body: &[u8]) -> Result<(u16, 
 /// PATCH of any supported type.
 pub async fn patch(state: &State, ctx: &mut Ctx, body: &[u8]) -> Result<(u16, Value), ApiError> {
     let bt = body_type(ctx.content_type.as_deref())?;
-    if matches!(bt, BodyType::Json | BodyType::Yaml) {
+    if matches!(bt, BodyType::Json | BodyType::Yaml | BodyType::Protobuf) {
         return Err(ApiError::unsupported_media_type(
             ctx.content_type.as_deref().unwrap_or(""),
         ));

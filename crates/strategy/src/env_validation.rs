@@ -1,16 +1,13 @@
-//! Container `env`, `envFrom`, probes and lifecycle handlers (`ValidateEnv`,
-//! `ValidateEnvFrom`, `validateProbe`, `validateHandler`).
+//! Container `env` and `envFrom` (`ValidateEnv`, `ValidateEnvFrom`) and the downward-API
+//! selectors they share with volumes.
 
 use kubehci_api::FieldError;
 use serde_json::Value;
 
-use crate::json::{Errs, P, field, get_arr, get_i64, get_obj, get_str, get_strs};
-use crate::names::{
-    config_map_key, dns1123_subdomain, env_var_name, http_header_name, port_name, port_num,
-    qualified_name,
-};
+use crate::json::{Errs, P, get_arr, get_obj, get_str};
+use crate::names::{config_map_key, dns1123_subdomain, env_var_name, qualified_name};
 
-const ENV_FIELD_PATHS: [&str; 9] = [
+pub(crate) const ENV_FIELD_PATHS: [&str; 9] = [
     "metadata.name",
     "metadata.namespace",
     "metadata.uid",
@@ -21,7 +18,8 @@ const ENV_FIELD_PATHS: [&str; 9] = [
     "status.podIP",
     "status.podIPs",
 ];
-const V1_FIELD_LABELS: [&str; 14] = [
+
+pub(crate) const V1_FIELD_LABELS: [&str; 14] = [
     "metadata.annotations",
     "metadata.labels",
     "metadata.name",
@@ -37,7 +35,8 @@ const V1_FIELD_LABELS: [&str; 14] = [
     "status.podIP",
     "status.podIPs",
 ];
-const RESOURCE_FIELDS: [&str; 6] = [
+
+pub(crate) const RESOURCE_FIELDS: [&str; 6] = [
     "limits.cpu",
     "limits.ephemeral-storage",
     "limits.memory",
@@ -69,7 +68,7 @@ pub(crate) fn env(c: &Value, p: &P, e: &mut Errs) {
     }
 }
 
-fn value_from(from: &Value, has_value: bool, p: &P, e: &mut Errs) {
+pub(crate) fn value_from(from: &Value, has_value: bool, p: &P, e: &mut Errs) {
     let mut n = 0;
     if let Some(f) = get_obj(from, "fieldRef", p, e) {
         n += 1;
@@ -190,7 +189,7 @@ pub(crate) fn resource_field_selector(r: &Value, volume: bool, p: &P, e: &mut Er
     }
 }
 
-fn key_selector(sel: &Value, p: &P, e: &mut Errs) {
+pub(crate) fn key_selector(sel: &Value, p: &P, e: &mut Errs) {
     let name = get_str(sel, "name", p, e).unwrap_or("");
     for msg in dns1123_subdomain(name) {
         e.push(FieldError::invalid(p.child("name"), name, msg));
@@ -245,161 +244,10 @@ pub(crate) fn env_from(c: &Value, p: &P, e: &mut Errs) {
     }
 }
 
-/// `ValidatePortNumOrName` for an int-or-string port.
-pub(crate) fn port_num_or_name(v: Option<&Value>, p: &P, e: &mut Errs) {
-    match v {
-        Some(Value::String(s)) => {
-            for msg in port_name(s) {
-                e.push(FieldError::invalid(p, s.as_str(), msg));
-            }
-        }
-        Some(Value::Number(n)) => {
-            let n = n.as_i64().unwrap_or(-1);
-            for msg in port_num(n) {
-                e.push(FieldError::invalid(p, n, msg));
-            }
-        }
-        None | Some(Value::Null) => {
-            for msg in port_num(0) {
-                e.push(FieldError::invalid(p, 0, msg));
-            }
-        }
-        Some(other) => e.push(crate::json::type_error(p, other, "integer or string")),
-    }
-}
-
-/// `validateHandler` for probes (`grpc`) and lifecycle hooks (`sleep`).
-pub(crate) fn handler(h: &Value, grace: Option<i64>, p: &P, e: &mut Errs) {
-    let mut n = 0;
-    for k in ["exec", "httpGet", "tcpSocket", "grpc", "sleep"] {
-        let Some(a) = get_obj(h, k, p, e) else {
-            continue;
-        };
-        let ap = p.child(k);
-        if n > 0 {
-            e.push(FieldError::forbidden(
-                ap,
-                "may not specify more than 1 handler type",
-            ));
-            continue;
-        }
-        n += 1;
-        match k {
-            "exec" => {
-                if get_strs(a, "command", &ap, e).is_empty() {
-                    e.push(FieldError::required(ap.child("command"), ""));
-                }
-            }
-            "httpGet" => {
-                if get_str(a, "path", &ap, e).is_none_or(str::is_empty) {
-                    e.push(FieldError::required(ap.child("path"), ""));
-                }
-                port_num_or_name(field(a, "port"), &ap.child("port"), e);
-                let scheme = get_str(a, "scheme", &ap, e).unwrap_or("");
-                if !matches!(scheme, "HTTP" | "HTTPS") {
-                    e.push(FieldError::not_supported(
-                        ap.child("scheme"),
-                        scheme,
-                        &["HTTP", "HTTPS"],
-                    ));
-                }
-                for hdr in get_arr(a, "httpHeaders", &ap, e) {
-                    let name = crate::json::s(hdr, "name");
-                    for msg in http_header_name(name) {
-                        e.push(FieldError::invalid(ap.child("httpHeaders"), name, msg));
-                    }
-                }
-            }
-            "tcpSocket" => port_num_or_name(field(a, "port"), &ap.child("port"), e),
-            "grpc" => {
-                let port = get_i64(a, "port", &ap, e).unwrap_or(0);
-                for msg in port_num(port) {
-                    e.push(FieldError::invalid(ap.child("port"), port, msg));
-                }
-            }
-            _ => {
-                let secs = get_i64(a, "seconds", &ap, e).unwrap_or(0);
-                if let Some(g) = grace.filter(|g| secs < 0 || secs > *g) {
-                    e.push(FieldError::invalid(
-                        ap,
-                        secs,
-                        format!(
-                            "must be non-negative and less than terminationGracePeriodSeconds ({g})"
-                        ),
-                    ));
-                }
-            }
-        }
-    }
-    if n == 0 {
-        e.push(FieldError::required(p, "must specify a handler type"));
-    }
-}
-
-/// Which probe is being checked: the rules differ a little.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ProbeKind {
-    Liveness,
-    Readiness,
-    Startup,
-}
-
-pub(crate) fn probe(pr: &Value, kind: ProbeKind, grace: Option<i64>, p: &P, e: &mut Errs) {
-    let no_sleep = pr.as_object().map(|m| {
-        let mut m = m.clone();
-        m.remove("sleep");
-        Value::Object(m)
-    });
-    handler(no_sleep.as_ref().unwrap_or(pr), grace, p, e);
-    for k in [
-        "initialDelaySeconds",
-        "timeoutSeconds",
-        "periodSeconds",
-        "successThreshold",
-        "failureThreshold",
-    ] {
-        if let Some(v) = get_i64(pr, k, p, e).filter(|v| *v < 0) {
-            e.push(FieldError::invalid(
-                p.child(k),
-                v,
-                "must be greater than or equal to 0",
-            ));
-        }
-    }
-    let tgps = get_i64(pr, "terminationGracePeriodSeconds", p, e);
-    if let Some(t) = tgps.filter(|t| *t <= 0) {
-        e.push(FieldError::invalid(
-            p.child("terminationGracePeriodSeconds"),
-            t,
-            "must be greater than 0",
-        ));
-    }
-    match kind {
-        ProbeKind::Readiness => {
-            if let Some(t) = tgps {
-                e.push(FieldError::invalid(
-                    p.child("terminationGracePeriodSeconds"),
-                    t,
-                    "must not be set for readinessProbes",
-                ));
-            }
-        }
-        ProbeKind::Liveness | ProbeKind::Startup => {
-            let st = crate::json::int(pr, "successThreshold").unwrap_or(0);
-            if st != 1 {
-                e.push(FieldError::invalid(
-                    p.child("successThreshold"),
-                    st,
-                    "must be 1",
-                ));
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe_validation::*;
     use serde_json::json;
 
     fn run(f: impl Fn(&Value, &P, &mut Errs), v: Value) -> Vec<String> {

@@ -1,0 +1,205 @@
+//! The markdown report: machine description, a table of medians over runs, ratios, findings,
+//! and the section it owns in BENCHMARKS.md.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use crate::stats::Summary;
+
+pub const SECTION_START: &str = "<!-- kubehci-bench:apiserver:start -->";
+pub const SECTION_END: &str = "<!-- kubehci-bench:apiserver:end -->";
+
+/// A one-paragraph description of this machine.
+pub fn machine() -> String {
+    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_gib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or("unknown".to_string(), |kib| {
+            format!("{:.1} GiB", kib / (1024.0 * 1024.0))
+        });
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|r| r.trim_start_matches([' ', '\t', ':']).trim().to_string())
+        .unwrap_or_else(|| "unknown CPU".to_string());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unknown".to_string());
+    format!("{nproc} CPUs ({cpu}), {mem_gib} RAM, Linux {kernel}")
+}
+
+/// The command line as invoked, quoted for a POSIX shell where needed.
+pub fn command_line() -> String {
+    std::env::args()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@".contains(c))
+            {
+                a
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `git rev-parse --short HEAD` of the current directory, if it is a checkout.
+pub fn git_revision() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+pub struct Context {
+    pub date: String,
+    pub machine: String,
+    pub command: String,
+    pub binary: String,
+    pub revision: Option<String>,
+    pub runs_ok: usize,
+    pub runs_total: usize,
+    pub plan: String,
+}
+
+/// The markdown body (without section markers).
+pub fn render(ctx: &Context, summary: &[Summary], findings: &[String]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "## API server (`kubehci-bench apiserver`)\n");
+    let _ = writeln!(s, "- date: {}", ctx.date);
+    let _ = writeln!(s, "- machine: {}", ctx.machine);
+    let _ = writeln!(s, "- command: `{}`", ctx.command);
+    let _ = writeln!(
+        s,
+        "- server: `{}`{}, SQLite store (the default and only store of `kubehci server`), TLS, \
+         admin client certificate",
+        ctx.binary,
+        ctx.revision
+            .as_ref()
+            .map(|r| format!(" at `{r}`"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(s, "- plan: {}", ctx.plan);
+    let _ = writeln!(
+        s,
+        "- runs: {} of {} succeeded; each run starts a fresh server in a new temporary \
+         directory. The table gives the median over runs and the range (min-max).",
+        ctx.runs_ok, ctx.runs_total
+    );
+    let _ = writeln!(
+        s,
+        "- clients: kube-rs over HTTPS on 127.0.0.1, one `kube::Client` per worker, in the same \
+         process as each other and on the same cores as the server: client-side TLS and JSON \
+         decoding are part of every number."
+    );
+    let _ = writeln!(
+        s,
+        "- watch latency: receipt time at each watcher minus either the start of the update \
+         request or the moment its response was received (both shown; the latter can be \
+         negative when the event overtakes the response)."
+    );
+    let _ = writeln!(
+        s,
+        "- reference point: none. Upstream kube-apiserver cannot be installed here, so no \
+         comparison is claimed.\n"
+    );
+    let mut group = "";
+    for m in summary {
+        if m.group != group {
+            group = m.group;
+            let _ = writeln!(
+                s,
+                "\n| {group} | median | min | max | unit |\n|---|---:|---:|---:|---|"
+            );
+        }
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            m.name,
+            m.unit.format(m.median),
+            m.unit.format(m.min),
+            m.unit.format(m.max),
+            m.unit.label()
+        );
+    }
+    if !findings.is_empty() {
+        let _ = writeln!(s, "\n### Findings\n");
+        for f in findings {
+            let _ = writeln!(s, "- {}", f.replace('\n', "\n  "));
+        }
+    }
+    s
+}
+
+/// Replaces this benchmark's section of `path` (between the markers) or appends it; creates
+/// the file with a short header when it does not exist.
+pub fn write_section(path: &Path, body: &str) -> anyhow::Result<()> {
+    let section = format!("{SECTION_START}\n{}\n{SECTION_END}\n", body.trim_end());
+    let current = match std::fs::read_to_string(path) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::from(
+            "# Benchmarks\n\n\
+             Measured numbers, produced by `crates/bench` (`kubehci-bench`). Each section \
+             is rewritten by the command it names; nothing here is estimated or copied \
+             from elsewhere. Build first with \
+             `cargo build --release -p kubehci -p kubehci-bench`.\n\n",
+        ),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let updated = match (current.find(SECTION_START), current.find(SECTION_END)) {
+        (Some(a), Some(b)) if a < b => {
+            let after = &current[b + SECTION_END.len()..];
+            let after = after.strip_prefix('\n').unwrap_or(after);
+            format!("{}{section}{after}", &current[..a])
+        }
+        _ => {
+            let sep = if current.is_empty() || current.ends_with("\n\n") {
+                ""
+            } else if current.ends_with('\n') {
+                "\n"
+            } else {
+                "\n\n"
+            };
+            format!("{current}{sep}{section}")
+        }
+    };
+    std::fs::write(path, updated).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn section_is_replaced_in_place() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let p = dir.path().join("B.md");
+        std::fs::write(&p, "# B\n\nintro\n").unwrap_or_else(|e| panic!("{e}"));
+        write_section(&p, "one").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(
+            &p,
+            std::fs::read_to_string(&p).unwrap_or_default() + "\n## other\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        write_section(&p, "two").unwrap_or_else(|e| panic!("{e}"));
+        let s = std::fs::read_to_string(&p).unwrap_or_default();
+        assert_eq!(
+            s,
+            format!("# B\n\nintro\n\n{SECTION_START}\ntwo\n{SECTION_END}\n\n## other\n")
+        );
+    }
+}
