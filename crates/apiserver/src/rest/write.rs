@@ -223,6 +223,25 @@ pub async fn create_decoded(state: &State, ctx: &Ctx, mut obj: Value) -> Result<
         ));
     }
     hooks::prepare_create(state, &info, &mut obj);
+    match (info.group.as_str(), info.resource.as_str()) {
+        ("batch", "jobs") => kubehci_strategy::generate_job_selector(&mut obj),
+        ("certificates.k8s.io", "certificatesigningrequests") => {
+            let extra: serde_json::Map<String, Value> = ctx
+                .user
+                .extra
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect();
+            kubehci_strategy::set_csr_requester(
+                &mut obj,
+                &ctx.user.name,
+                &ctx.user.uid,
+                &ctx.user.groups,
+                &extra,
+            );
+        }
+        _ => {}
+    }
     let errs = hooks::validate_create(state, &info, &obj);
     if !errs.is_empty() {
         return Err(invalid(&info, &obj, &errs));
