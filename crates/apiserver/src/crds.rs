@@ -178,8 +178,10 @@ pub fn rebuild(state: &State, crds: Vec<Value>) {
             }
         }
     }
-    state.catalog.replace(Catalog::new(all));
+    // Schemas first, then the catalogue: a kind is served only once its schema is known
+    // (strict field validation and patching rely on it).
+    crate::schemas::rebuild(state, &all, &crds);
     *state.crd_schemas.write() = schemas;
     *state.crds.write() = crds;
-    crate::schemas::rebuild(state);
+    state.catalog.replace(Catalog::new(all));
 }

@@ -127,7 +127,8 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, StartError> {
         allocators,
         authn: Authenticator::new(Arc::new(tokens)),
         rbac: RbacCache::new(),
-        openapi: kubehci_schema::OpenApiCache::new(&kubehci_api::builtin::builtin_resources(), &[]),
+        // Filled by the first CRD load below (built-ins plus CRDs), before serving.
+        openapi: kubehci_schema::OpenApiCache::new(&[], &[]),
         crds: Default::default(),
         crd_schemas: Default::default(),
         ready: AtomicBool::new(false),

@@ -2,6 +2,7 @@
 //! StatefulSets, ReplicationControllers and CRDs with a scale subresource.
 
 use kubehci_api::ApiError;
+use kubehci_api::selector::LabelSelector;
 use serde_json::{Value, json};
 
 use super::ctx::Ctx;
@@ -17,20 +18,27 @@ fn paths(ctx: &Ctx) -> (String, String, Option<String>) {
     ("/spec/replicas".into(), "/status/replicas".into(), None)
 }
 
+/// `status.selector` as upstream's scale endpoints fill it: the selector's string form
+/// ("" for none), or the value at a CRD's `labelSelectorPath`.
 fn selector_string(obj: &Value, ctx: &Ctx, selector_path: Option<&str>) -> String {
-    if let Some(p) = selector_path {
-        return obj
-            .pointer(p)
+    if ctx.scale_paths.is_some() {
+        return selector_path
+            .and_then(|p| obj.pointer(p))
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
     }
     let sel = obj.pointer("/spec/selector");
-    if ctx.resource.resource == "replicationcontrollers" {
-        // RC selectors are plain maps.
-        return kubehci_api::selector::format_labels(sel);
-    }
-    kubehci_api::selector::format_label_selector(sel)
+    let parsed = if ctx.resource.resource == "replicationcontrollers" {
+        // RC selectors are plain label maps.
+        Ok(sel
+            .and_then(Value::as_object)
+            .map(LabelSelector::from_set)
+            .unwrap_or_else(LabelSelector::everything))
+    } else {
+        LabelSelector::from_label_selector(sel)
+    };
+    parsed.map(|s| s.to_string()).unwrap_or_default()
 }
 
 fn to_scale(ctx: &Ctx, obj: &Value) -> Value {
@@ -48,15 +56,18 @@ fn to_scale(ctx: &Ctx, obj: &Value) -> Value {
             scale_md[f] = v.clone();
         }
     }
+    let mut status =
+        json!({"replicas": obj.pointer(&status_p).and_then(Value::as_i64).unwrap_or(0)});
+    let selector = selector_string(obj, ctx, sel_p.as_deref());
+    if !selector.is_empty() {
+        status["selector"] = json!(selector);
+    }
     json!({
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
         "metadata": scale_md,
         "spec": {"replicas": obj.pointer(&spec_p).and_then(Value::as_i64).unwrap_or(0)},
-        "status": {
-            "replicas": obj.pointer(&status_p).and_then(Value::as_i64).unwrap_or(0),
-            "selector": selector_string(obj, ctx, sel_p.as_deref()),
-        },
+        "status": status,
     })
 }
 
