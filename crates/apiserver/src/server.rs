@@ -178,16 +178,9 @@ async fn handle(
     let body = if matches!(*req.method(), Method::GET | Method::HEAD) {
         bytes::Bytes::new()
     } else {
-        match http_body_util::Limited::new(req.into_body(), max)
-            .collect()
-            .await
-        {
-            Ok(c) => c.to_bytes(),
-            Err(_) => {
-                return respond::error(&ApiError::request_entity_too_large(format!(
-                    "Request entity too large: limit is {max}"
-                )));
-            }
+        match read_body(req.into_body(), max).await {
+            Ok(b) => b,
+            Err(e) => return respond::error(&e),
         }
     };
     let extras = crate::crds::resource_extras(&state, &resource);
@@ -205,6 +198,35 @@ async fn handle(
         binding: false,
     };
     rest::serve(state, ctx, body).await
+}
+
+/// How much of an oversized body is read (and dropped) before answering 413, so that
+/// HTTP/1.1 clients still writing their body see the Status instead of a reset.
+const DRAIN_LIMIT: usize = 64 << 20;
+
+/// Reads a request body of at most `max` bytes.
+async fn read_body(mut body: Incoming, max: usize) -> Result<bytes::Bytes, ApiError> {
+    let mut buf = bytes::BytesMut::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen = seen.saturating_add(data.len());
+        if seen <= max {
+            buf.extend_from_slice(&data);
+        } else if seen > DRAIN_LIMIT {
+            break;
+        }
+    }
+    if seen > max {
+        return Err(ApiError::request_entity_too_large(format!(
+            "Request entity too large: limit is {max}"
+        )));
+    }
+    Ok(buf.freeze())
 }
 
 fn attributes(info: &RequestInfo) -> Attributes {
