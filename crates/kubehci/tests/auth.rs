@@ -160,3 +160,74 @@ async fn no_credentials_get_401_but_health_is_public() {
         }
     }
 }
+
+#[test]
+fn bearer_tokens_from_the_token_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("tokens.csv"),
+        "s3cret,dave,u-1,\"devs,ops\"\n",
+    )
+    .unwrap();
+    let s = Server::start_in(dir.path(), "127.0.0.1:0");
+    s.ok_stdin(
+        &["apply", "-f", "-"],
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: ops-view}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects:\n- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: ops}\n",
+    );
+    let ca = std::fs::read_to_string(dir.path().join("pki/ca.crt")).unwrap();
+    let kc = Kubeconfig {
+        cluster_name: "kubehci".into(),
+        server: format!("https://{}", s.addr),
+        ca_pem: ca,
+        user_name: "dave".into(),
+        client: None,
+        token: Some("s3cret".into()),
+        namespace: None,
+    };
+    let path = dir.path().join("dave.kubeconfig");
+    std::fs::write(&path, kubeconfig_yaml(&kc).unwrap()).unwrap();
+    let mut who = String::new();
+    for _ in 0..50 {
+        let (ok, text) = run(&s, &path, &["get", "cm", "-A"]);
+        if ok {
+            who = run(
+                &s,
+                &path,
+                &[
+                    "auth",
+                    "whoami",
+                    "-o",
+                    "jsonpath={.status.userInfo.username}/{.status.userInfo.groups}",
+                ],
+            )
+            .1;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let _ = text;
+    }
+    assert_eq!(who, r#"dave/["devs","ops","system:authenticated"]"#);
+    let (ok, text) = run(&s, &path, &["create", "cm", "x"]);
+    assert!(
+        !ok && text.contains(r#"User "dave" cannot create resource "configmaps""#),
+        "{text}"
+    );
+    kc_bad_token(&s, dir.path());
+}
+
+fn kc_bad_token(s: &Server, dir: &std::path::Path) {
+    let ca = std::fs::read_to_string(dir.join("pki/ca.crt")).unwrap();
+    let kc = Kubeconfig {
+        cluster_name: "kubehci".into(),
+        server: format!("https://{}", s.addr),
+        ca_pem: ca,
+        user_name: "mallory".into(),
+        client: None,
+        token: Some("wrong".into()),
+        namespace: None,
+    };
+    let path = dir.join("bad.kubeconfig");
+    std::fs::write(&path, kubeconfig_yaml(&kc).unwrap()).unwrap();
+    let (ok, text) = run(s, &path, &["get", "pods"]);
+    assert!(!ok && text.contains("Unauthorized"), "{text}");
+}
