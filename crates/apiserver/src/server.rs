@@ -9,7 +9,7 @@ use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use kubehci_api::ApiError;
-use kubehci_auth::{Attributes, ImpersonationError, ImpersonationHeaders, UserInfo};
+use kubehci_auth::{Attributes, ImpersonationError, ImpersonationHeaders};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -195,7 +195,6 @@ async fn handle(
         warnings: Vec::new(),
         crd_columns: extras.columns,
         scale_paths: extras.scale_paths,
-        binding: false,
     };
     rest::serve(state, ctx, body).await
 }
@@ -245,6 +244,3 @@ fn attributes(info: &RequestInfo) -> Attributes {
         Attributes::non_resource(&info.verb, &info.path)
     }
 }
-
-/// A user's identity as the review endpoints need it.
-pub type User = Arc<UserInfo>;

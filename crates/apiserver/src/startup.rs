@@ -195,6 +195,3 @@ fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
     f.sync_all()?;
     std::fs::rename(&tmp, path)
 }
-
-/// An RBAC cache is also what the tests of other crates might want; re-exported.
-pub type Rbac = RbacCache;

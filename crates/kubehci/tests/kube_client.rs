@@ -173,3 +173,62 @@ async fn every_patch_type() {
         "{managers:?}"
     );
 }
+
+#[tokio::test]
+async fn binding_assigns_a_node_once() {
+    use k8s_openapi::api::core::v1::Pod;
+    let s = Server::start();
+    let client = s.client().await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    for name in ["p1", "p2"] {
+        let p: Pod = serde_json::from_value(serde_json::json!({"metadata": {"name": name}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}})).unwrap();
+        pods.create(&PostParams::default(), &p).await.unwrap();
+    }
+    let bind = |path: &str, pod: &str| {
+        let body = serde_json::json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": pod}, "target": {"apiVersion": "v1", "kind": "Node", "name": "node-a"}});
+        http::Request::post(path.to_string())
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&body).unwrap())
+            .unwrap()
+    };
+    client
+        .request_text(bind("/api/v1/namespaces/default/pods/p1/binding", "p1"))
+        .await
+        .unwrap();
+    let p1 = pods.get("p1").await.unwrap();
+    assert_eq!(p1.spec.unwrap().node_name.as_deref(), Some("node-a"));
+    let conds = p1.status.unwrap().conditions.unwrap();
+    assert!(
+        conds
+            .iter()
+            .any(|c| c.type_ == "PodScheduled" && c.status == "True")
+    );
+    match client
+        .request_text(bind("/api/v1/namespaces/default/pods/p1/binding", "p1"))
+        .await
+    {
+        Err(kube::Error::Api(st)) => {
+            assert_eq!(st.code, 409);
+            assert!(
+                st.message.contains("already assigned to node \"node-a\""),
+                "{}",
+                st.message
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    client
+        .request_text(bind("/api/v1/namespaces/default/bindings", "p2"))
+        .await
+        .unwrap();
+    assert_eq!(
+        pods.get("p2")
+            .await
+            .unwrap()
+            .spec
+            .unwrap()
+            .node_name
+            .as_deref(),
+        Some("node-a")
+    );
+}

@@ -622,3 +622,196 @@ fn describe_explain_diff() {
         String::from_utf8_lossy(&same.stdout)
     );
 }
+
+#[test]
+fn typed_client_commands_send_protobuf_and_work() {
+    let s = Server::start();
+    for args in [
+        vec!["create", "namespace", "typed"],
+        vec![
+            "create",
+            "configmap",
+            "c",
+            "-n",
+            "typed",
+            "--from-literal=a=b",
+        ],
+        vec![
+            "create",
+            "secret",
+            "generic",
+            "s",
+            "-n",
+            "typed",
+            "--from-literal=p=q",
+        ],
+        vec![
+            "create",
+            "deployment",
+            "d",
+            "-n",
+            "typed",
+            "--image=busybox",
+            "--replicas=0",
+        ],
+        vec![
+            "create",
+            "service",
+            "nodeport",
+            "np",
+            "-n",
+            "typed",
+            "--tcp=80:8080",
+        ],
+        vec!["create", "job", "j", "-n", "typed", "--image=busybox"],
+        vec![
+            "create",
+            "cronjob",
+            "cj",
+            "-n",
+            "typed",
+            "--image=busybox",
+            "--schedule=*/5 * * * *",
+        ],
+        vec!["create", "serviceaccount", "sa", "-n", "typed"],
+        vec![
+            "create",
+            "role",
+            "r",
+            "-n",
+            "typed",
+            "--verb=get",
+            "--resource=pods",
+        ],
+        vec![
+            "create",
+            "rolebinding",
+            "rb",
+            "-n",
+            "typed",
+            "--role=r",
+            "--user=zed",
+        ],
+        vec![
+            "create",
+            "clusterrole",
+            "cr",
+            "--verb=list",
+            "--resource=nodes",
+        ],
+        vec!["create", "quota", "q", "-n", "typed", "--hard=pods=10"],
+        vec!["create", "priorityclass", "high", "--value=1000"],
+        vec![
+            "create",
+            "poddisruptionbudget",
+            "pdb",
+            "-n",
+            "typed",
+            "--selector=app=x",
+            "--min-available=1",
+        ],
+        vec![
+            "create",
+            "ingress",
+            "ing",
+            "-n",
+            "typed",
+            "--rule=example.com/=np:80",
+        ],
+        vec![
+            "run",
+            "pod1",
+            "-n",
+            "typed",
+            "--image=busybox",
+            "--",
+            "sleep",
+            "1",
+        ],
+        vec![
+            "expose",
+            "deployment",
+            "d",
+            "-n",
+            "typed",
+            "--port=80",
+            "--name=exposed",
+        ],
+    ] {
+        s.ok(&args);
+    }
+    let d: serde_json::Value =
+        serde_json::from_str(&s.ok(&["get", "deploy", "d", "-n", "typed", "-o", "json"])).unwrap();
+    assert_eq!(
+        d["spec"]["replicas"], 0,
+        "an explicit zero survives the protobuf decoding"
+    );
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["terminationMessagePath"],
+        "/dev/termination-log"
+    );
+    let np = s.ok(&[
+        "get",
+        "svc",
+        "np",
+        "-n",
+        "typed",
+        "-o",
+        "jsonpath={.spec.ports[0].nodePort}",
+    ]);
+    assert!(
+        (30000..=32767).contains(&np.parse::<u32>().unwrap()),
+        "{np}"
+    );
+    assert_eq!(
+        s.ok(&[
+            "get",
+            "secret",
+            "s",
+            "-n",
+            "typed",
+            "-o",
+            "jsonpath={.data.p}"
+        ]),
+        "cQ=="
+    );
+    assert_eq!(
+        s.ok(&[
+            "get",
+            "job",
+            "j",
+            "-n",
+            "typed",
+            "-o",
+            "jsonpath={.spec.template.metadata.labels.job-name}"
+        ]),
+        "j"
+    );
+    assert_eq!(
+        s.ok(&["auth", "can-i", "create", "deployments"]).trim(),
+        "yes"
+    );
+    let out = s.kubectl(&["auth", "can-i", "get", "pods", "-n", "typed", "--as", "zed"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "yes");
+    let out = s.kubectl(&[
+        "auth", "can-i", "delete", "pods", "-n", "typed", "--as", "zed",
+    ]);
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        ),
+        (Some(1), "no".to_string())
+    );
+    let who = s.ok(&["auth", "whoami"]);
+    assert!(
+        who.contains("kubernetes-admin") && who.contains("system:masters"),
+        "{who}"
+    );
+    let list = s.ok(&["auth", "can-i", "--list", "-n", "typed", "--as", "zed"]);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("pods ") && l.contains("[get]")),
+        "{list}"
+    );
+}

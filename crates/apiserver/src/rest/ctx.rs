@@ -24,8 +24,6 @@ pub struct Ctx {
     pub crd_columns: Option<Vec<kubehci_tables::PrinterColumn>>,
     /// (spec replicas, status replicas, selector) JSON pointers of a CRD's scale subresource.
     pub scale_paths: Option<(String, String, Option<String>)>,
-    /// Set while `pods/binding` writes `spec.nodeName`.
-    pub binding: bool,
 }
 
 impl Ctx {
@@ -35,19 +33,6 @@ impl Ctx {
             &self.info.namespace
         } else {
             ""
-        }
-    }
-
-    /// The field manager: `fieldManager` or the user agent's program name.
-    pub fn manager(&self) -> String {
-        if !self.query.field_manager.is_empty() {
-            return self.query.field_manager.clone();
-        }
-        let ua = self.user_agent.split('/').next().unwrap_or("").trim();
-        if ua.is_empty() {
-            "unknown".to_string()
-        } else {
-            ua.to_string()
         }
     }
 }

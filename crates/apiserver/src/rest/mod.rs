@@ -80,6 +80,17 @@ async fn dispatch(state: &State, ctx: &mut Ctx, body: &[u8]) -> Result<Dispatche
             if !info.verbs.iter().any(|v| v == "create") {
                 return Err(ApiError::method_not_supported(&gr, "create"));
             }
+            if info.group.is_empty() && info.resource == "bindings" {
+                // The legacy bindings resource binds the pod the Binding is named after.
+                let b = write::decode_body(ctx, body)?;
+                ctx.info.name = kubehci_api::meta::name(&b).to_string();
+                let catalog = state.catalog.snapshot();
+                if let Some(pods) = catalog.lookup("", "v1", "pods") {
+                    ctx.resource = std::sync::Arc::new(pods.clone());
+                }
+                let (code, obj) = crate::subresources::bind(state, ctx, body).await?;
+                return Ok(Dispatched::Object(code, obj));
+            }
             if crate::reviews::is_review(&info) {
                 let (code, obj) = crate::reviews::serve(state, ctx, body).await?;
                 return Ok(Dispatched::Object(code, obj));
