@@ -92,6 +92,30 @@ pub async fn run(state: &State) -> Result<(), ApiError> {
         };
         ensure(state, key, obj).await?;
     }
+    for (name, value, description) in [
+        (
+            "system-node-critical",
+            2_000_001_000,
+            "Used for system critical pods that must not be moved from their current node.",
+        ),
+        (
+            "system-cluster-critical",
+            2_000_000_000,
+            "Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.",
+        ),
+    ] {
+        let pc = json!({
+            "apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+            "metadata": {"name": name}, "value": value, "description": description,
+            "preemptionPolicy": "PreemptLowerPriority",
+        });
+        ensure(
+            state,
+            format!("/registry/scheduling.k8s.io/priorityclasses/{name}"),
+            pc,
+        )
+        .await?;
+    }
     // Services already stored hold addresses and ports.
     let page = state
         .backend
