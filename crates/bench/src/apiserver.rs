@@ -140,6 +140,28 @@ fn push_latencies(m: &mut Metrics, group: &'static str, prefix: &str, lat_ms: &[
     );
 }
 
+fn cpu(server: &ServerProcess) -> f64 {
+    server.cpu_seconds().unwrap_or(f64::NAN)
+}
+
+/// Server CPU time per operation since `since` (seconds of CPU as read by [`cpu`]).
+fn push_cpu(
+    m: &mut Metrics,
+    server: &ServerProcess,
+    group: &'static str,
+    what: &str,
+    since: f64,
+    ops: usize,
+) {
+    let micros = (cpu(server) - since) * 1e6 / ops.max(1) as f64;
+    let name = format!("server CPU per {what}");
+    if micros >= 10_000.0 {
+        m.push(group, name, Unit::Millis, micros / 1000.0);
+    } else {
+        m.push(group, name, Unit::Micros, micros);
+    }
+}
+
 fn push_memory(m: &mut Metrics, server: &ServerProcess, name: &str) -> anyhow::Result<u64> {
     let (rss, _) = server.memory_kib()?;
     m.push("memory", name, Unit::MiB, rss as f64 / 1024.0);
@@ -214,6 +236,7 @@ async fn run_phases(
         .iter()
         .map(|ns| Api::namespaced(client.clone(), ns))
         .collect();
+    let cpu0 = cpu(server);
     let began = Instant::now();
     for i in 0..seq {
         let t = Instant::now();
@@ -233,12 +256,14 @@ async fn run_phases(
         lat.len() as f64 / wall.as_secs_f64(),
     );
     push_latencies(m, "create", "sequential create", &lat);
+    push_cpu(m, server, "create", "sequential create", cpu0, seq);
     note_errors(findings, "sequential create", errors);
     check_alive(server, "sequential creates")?;
 
     // 1b. Concurrent creates: `concurrency` workers, one client each.
     let next = Arc::new(AtomicUsize::new(seq));
     let end = plan.objects;
+    let cpu0 = cpu(server);
     let began = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..plan.concurrency {
@@ -255,7 +280,7 @@ async fn run_phases(
                 if i >= end {
                     break;
                 }
-                let api = if i % 2 == 0 { &api0 } else { &api1 };
+                let api = if i.is_multiple_of(2) { &api0 } else { &api1 };
                 let t = Instant::now();
                 match api
                     .create(&PostParams::default(), &configmap(i, &payload))
@@ -277,6 +302,7 @@ async fn run_phases(
         lat.len() as f64 / wall.as_secs_f64(),
     );
     push_latencies(m, "create", "concurrent create", &lat);
+    push_cpu(m, server, "create", "concurrent create", cpu0, end - seq);
     note_errors(findings, "concurrent create", errors);
     check_alive(server, "concurrent creates")?;
 
@@ -300,6 +326,7 @@ async fn run_phases(
     let mut rng = Rng::new(42);
     let mut lat = Vec::with_capacity(plan.gets);
     let mut errors = Errors::default();
+    let cpu0 = cpu(server);
     let began = Instant::now();
     for _ in 0..plan.gets {
         let i = rng.below(plan.objects);
@@ -317,10 +344,12 @@ async fn run_phases(
         lat.len() as f64 / wall.as_secs_f64(),
     );
     push_latencies(m, "get", "sequential GET", &lat);
+    push_cpu(m, server, "get", "sequential GET", cpu0, plan.gets);
     note_errors(findings, "sequential get", errors);
     check_alive(server, "sequential GETs")?;
 
     // 2b. Concurrent GETs.
+    let cpu0 = cpu(server);
     let began = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..plan.concurrency {
@@ -335,7 +364,7 @@ async fn run_phases(
             let mut errors = Errors::default();
             for _ in 0..share {
                 let i = rng.below(objects);
-                let api = if i % 2 == 0 { &api0 } else { &api1 };
+                let api = if i.is_multiple_of(2) { &api0 } else { &api1 };
                 let t = Instant::now();
                 match api.get(&name_of(i)).await {
                     Ok(_) => lat.push(ms(t.elapsed())),
@@ -354,12 +383,39 @@ async fn run_phases(
         lat.len() as f64 / wall.as_secs_f64(),
     );
     push_latencies(m, "get", "concurrent GET", &lat);
+    push_cpu(m, server, "get", "concurrent GET", cpu0, plan.gets);
     note_errors(findings, "concurrent get", errors);
     check_alive(server, "concurrent GETs")?;
 
     // 3. LISTs of one namespace (objects / 2 ConfigMaps).
-    list_phase(&client, plan, m, findings).await?;
+    let (rss_before, hwm_before) = server.memory_kib()?;
+    list_phase(server, &client, plan, m, findings).await?;
     check_alive(server, "LISTs")?;
+    let (rss_after, hwm_after) = server.memory_kib()?;
+    m.push(
+        "memory",
+        "RSS before the LIST phase",
+        Unit::MiB,
+        rss_before as f64 / 1024.0,
+    );
+    m.push(
+        "memory",
+        "peak RSS before the LIST phase (VmHWM)",
+        Unit::MiB,
+        hwm_before as f64 / 1024.0,
+    );
+    m.push(
+        "memory",
+        "RSS after the LIST phase",
+        Unit::MiB,
+        rss_after as f64 / 1024.0,
+    );
+    m.push(
+        "memory",
+        "peak RSS after the LIST phase (VmHWM)",
+        Unit::MiB,
+        hwm_after as f64 / 1024.0,
+    );
 
     // 4. Watch fan-out.
     watch_phase(server, plan, m, findings).await?;
@@ -387,6 +443,7 @@ async fn join_latencies(
 }
 
 async fn list_phase(
+    server: &ServerProcess,
     client: &Client,
     plan: &Plan,
     m: &mut Metrics,
@@ -397,9 +454,15 @@ async fn list_phase(
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
     let mut errors = Errors::default();
 
+    // One untimed LIST first, so no measurement pays for a cold path.
+    if let Err(e) = api.list(&ListParams::default()).await {
+        errors.record(e);
+    }
+
     // Full list, raw JSON body (server + TLS + transfer; no client-side decoding).
     let mut lat = Vec::new();
     let mut bytes = 0usize;
+    let cpu0 = cpu(server);
     for run in 0..plan.list_runs {
         let req = http::Request::get(format!("/api/v1/namespaces/{ns}/configmaps"))
             .header(http::header::ACCEPT, "application/json")
@@ -430,9 +493,11 @@ async fn list_phase(
         bytes as f64 / (1024.0 * 1024.0),
     );
     push_latencies(m, "list", "full LIST, raw JSON", &lat);
+    push_cpu(m, server, "list", "full LIST", cpu0, plan.list_runs);
 
     // Full list decoded into k8s-openapi types (what a kube-rs caller waits for).
     let mut lat = Vec::new();
+    let cpu0 = cpu(server);
     for _ in 0..plan.list_runs {
         let t = Instant::now();
         match api.list(&ListParams::default()).await {
@@ -441,12 +506,21 @@ async fn list_phase(
         }
     }
     push_latencies(m, "list", "full LIST, typed", &lat);
+    push_cpu(
+        m,
+        server,
+        "list",
+        "full LIST (typed run)",
+        cpu0,
+        plan.list_runs,
+    );
 
     // Paginated with limit=page_limit, typed; one sample = all pages.
     let mut lat = Vec::new();
     let mut page_lat = Vec::new();
     let mut pages_seen = 0usize;
     let max_pages = expected / plan.page_limit.max(1) + 2;
+    let cpu0 = cpu(server);
     for _ in 0..plan.list_runs {
         let t = Instant::now();
         let mut token: Option<String> = None;
@@ -493,6 +567,14 @@ async fn list_phase(
         pages_seen as f64,
     );
     push_latencies(m, "list", "paginated LIST, all pages", &lat);
+    push_cpu(
+        m,
+        server,
+        "list",
+        "paginated LIST (all pages)",
+        cpu0,
+        plan.list_runs,
+    );
     push_latencies(m, "list", "paginated LIST, one page", &page_lat);
     note_errors(findings, "list", errors);
     Ok(())
@@ -613,6 +695,7 @@ async fn watch_phase(
     let mut sent: Vec<Option<(Duration, Duration)>> = vec![None; updates];
     let mut errors = Errors::default();
     let mut upd_lat = Vec::with_capacity(updates);
+    let cpu0 = cpu(server);
     for (i, slot) in sent.iter_mut().enumerate() {
         let t0 = base.elapsed();
         match api
@@ -630,6 +713,14 @@ async fn watch_phase(
     // Give deliveries up to 15 s to drain, then stop the watchers that are still waiting.
     let drained = wait_for(finished.clone(), Duration::from_secs(15)).await;
     let _ = stop_tx.send(true);
+    push_cpu(
+        m,
+        server,
+        "watch",
+        &format!("update delivered to {n} watchers"),
+        cpu0,
+        updates,
+    );
     if drained < n {
         findings.notes.push(format!(
             "{} watchers had not seen the last update 15 s after it was acknowledged",

@@ -32,7 +32,19 @@ pub fn machine() -> String {
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "unknown".to_string());
-    format!("{nproc} CPUs ({cpu}), {mem_gib} RAM, Linux {kernel}")
+    let tmp = std::env::temp_dir();
+    let fs = std::process::Command::new("stat")
+        .args(["-f", "-c", "%T"])
+        .arg(&tmp)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".to_string());
+    format!(
+        "{nproc} CPUs ({cpu}), {mem_gib} RAM, Linux {kernel}; server data in {} ({fs} file system)",
+        tmp.display()
+    )
 }
 
 /// The command line as invoked, quoted for a POSIX shell where needed.
@@ -85,7 +97,7 @@ pub fn render(ctx: &Context, summary: &[Summary], findings: &[String]) -> String
     let _ = writeln!(s, "- command: `{}`", ctx.command);
     let _ = writeln!(
         s,
-        "- server: `{}`{}, SQLite store (the default and only store of `kubehci server`), TLS, \
+        "- server: `{}`{} (built from that checkout's working tree), SQLite store (the default and only store of `kubehci server`), TLS, \
          admin client certificate",
         ctx.binary,
         ctx.revision
@@ -115,26 +127,31 @@ pub fn render(ctx: &Context, summary: &[Summary], findings: &[String]) -> String
     let _ = writeln!(
         s,
         "- reference point: none. Upstream kube-apiserver cannot be installed here, so no \
-         comparison is claimed.\n"
+         comparison is claimed."
     );
-    let mut group = "";
+    // One table per group, groups in the order they first appear.
+    let mut groups: Vec<&str> = Vec::new();
     for m in summary {
-        if m.group != group {
-            group = m.group;
-            let _ = writeln!(
-                s,
-                "\n| {group} | median | min | max | unit |\n|---|---:|---:|---:|---|"
-            );
+        if !groups.contains(&m.group) {
+            groups.push(m.group);
         }
+    }
+    for group in groups {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} |",
-            m.name,
-            m.unit.format(m.median),
-            m.unit.format(m.min),
-            m.unit.format(m.max),
-            m.unit.label()
+            "\n| {group} | median | min | max | unit |\n|---|---:|---:|---:|---|"
         );
+        for m in summary.iter().filter(|m| m.group == group) {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                m.name,
+                m.unit.format(m.median),
+                m.unit.format(m.min),
+                m.unit.format(m.max),
+                m.unit.label()
+            );
+        }
     }
     if !findings.is_empty() {
         let _ = writeln!(s, "\n### Findings\n");

@@ -120,6 +120,26 @@ impl ServerProcess {
         Ok((field("VmRSS:")?, field("VmHWM:")?))
     }
 
+    /// CPU time (user + system) the server has used so far, in seconds.
+    pub fn cpu_seconds(&self) -> anyhow::Result<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))
+            .context("cannot read the server's /proc stat")?;
+        // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+        let rest = stat
+            .rsplit_once(')')
+            .map(|(_, r)| r)
+            .context("malformed /proc stat")?;
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| -> anyhow::Result<f64> {
+            f.get(i)
+                .context("short /proc stat")?
+                .parse::<f64>()
+                .context("bad /proc stat field")
+        };
+        // `rest` starts at field 3 (state), so field n is at index n - 3.
+        Ok((ticks(11)? + ticks(12)?) / clock_ticks())
+    }
+
     /// Size of the data directory (store files), in bytes.
     pub fn data_bytes(&self) -> u64 {
         fn walk(p: &Path) -> u64 {
@@ -160,4 +180,23 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Clock ticks per second for /proc times (`getconf CLK_TCK`; 100 on Linux in practice).
+fn clock_ticks() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
+            .filter(|t| *t > 0.0)
+            .unwrap_or(100.0)
+    })
 }
