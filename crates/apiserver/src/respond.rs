@@ -30,6 +30,11 @@ pub fn object(code: u16, obj: &Value, neg: &Negotiated, pretty: bool) -> Resp {
     build(code, &neg.content_type, body)
 }
 
+/// Already serialised bytes of the given media type.
+pub fn bytes(code: u16, content_type: &str, body: Vec<u8>) -> Resp {
+    build(code, content_type, body)
+}
+
 /// Plain JSON.
 pub fn json(code: u16, obj: &Value) -> Resp {
     build(

@@ -256,7 +256,7 @@ pub async fn delete_collection(
     let opts = parse_options(ctx, body)?;
     let listed = super::read::list_objects(state, ctx).await?;
     let mut deleted = Vec::new();
-    for obj in listed.items {
+    for obj in listed.decoded()? {
         let ns = kubehci_api::meta::namespace(&obj).to_string();
         let name = kubehci_api::meta::name(&obj).to_string();
         match delete_one(state, &ctx.resource, &ns, &name, &opts).await {

@@ -73,7 +73,19 @@ async fn dispatch(state: &State, ctx: &mut Ctx, body: &[u8]) -> Result<Dispatche
         }
         ("", "list") => {
             let listed = read::list_objects(state, ctx).await?;
-            Ok(Dispatched::List(read::list_object(&info, listed)))
+            if ctx.neg.render == crate::negotiate::Render::Object
+                && ctx.neg.format == crate::negotiate::Format::Json
+                && !ctx.query.pretty
+            {
+                // The common case: stored bytes go out as they are, no re-serialising.
+                let body = listed.to_json_bytes(&info)?;
+                return Ok(Dispatched::Raw(respond::bytes(
+                    200,
+                    &ctx.neg.content_type,
+                    body,
+                )));
+            }
+            Ok(Dispatched::List(read::list_object(&info, listed)?))
         }
         ("", "watch") => Ok(Dispatched::Watch),
         ("", "create") => {

@@ -2,6 +2,7 @@
 
 use base64::Engine as _;
 use kubehci_api::{ApiError, ResourceInfo};
+use kubehci_store::KeyValue;
 use serde_json::{Value, json};
 
 use super::ctx::Ctx;
@@ -64,7 +65,8 @@ const CONTINUE_TOO_OLD: &str = "The provided continue parameter is too old to di
 
 /// A listed page.
 pub struct Listed {
-    pub items: Vec<Value>,
+    /// The stored objects, in key order (decoded lazily: see [`Listed::decoded`]).
+    pub items: Vec<KeyValue>,
     pub revision: i64,
     pub continue_token: Option<String>,
     pub remaining: Option<u64>,
@@ -130,13 +132,14 @@ pub async fn list_objects(state: &State, ctx: &Ctx) -> Result<Listed, ApiError> 
                 other => store_error(info, "", other),
             })?;
         at = Some(page.revision);
-        for kv in &page.items {
-            let obj = decode(kv)?;
-            if filter.matches(&obj) {
-                items.push(obj);
+        let last_key = page.items.last().map(|kv| kv.key.clone());
+        for kv in page.items {
+            // Without a selector nothing needs decoding here.
+            if filter.is_empty() || filter.matches(&decode(&kv)?) {
+                items.push(kv);
             }
         }
-        let last = page.items.last().map(|kv| kv.key.clone());
+        let last = last_key;
         let full = limit.is_some_and(|l| items.len() >= l);
         match (page.remaining > 0, last) {
             (true, Some(last)) if full => {
@@ -159,19 +162,48 @@ pub async fn list_objects(state: &State, ctx: &Ctx) -> Result<Listed, ApiError> 
     })
 }
 
+impl Listed {
+    /// The items as JSON objects with their resourceVersions.
+    pub fn decoded(&self) -> Result<Vec<Value>, ApiError> {
+        self.items.iter().map(decode).collect()
+    }
+
+    fn metadata(&self) -> Value {
+        let mut md = json!({"resourceVersion": self.revision.to_string()});
+        if let Some(c) = &self.continue_token {
+            md["continue"] = json!(c);
+        }
+        if let Some(r) = self.remaining {
+            md["remainingItemCount"] = json!(r);
+        }
+        md
+    }
+
+    /// The `<Kind>List` serialised straight from the stored bytes: no per-object parse.
+    pub fn to_json_bytes(&self, info: &ResourceInfo) -> Result<Vec<u8>, ApiError> {
+        let head = json!({"kind": info.list_kind, "apiVersion": info.api_version(), "metadata": self.metadata()});
+        let mut out = serde_json::to_vec(&head).map_err(ApiError::internal)?;
+        out.pop(); // the closing brace: items follow
+        out.extend_from_slice(b",\"items\":[");
+        let total: usize = self.items.iter().map(|kv| kv.value.len() + 40).sum();
+        out.reserve(total + 2);
+        for (i, kv) in self.items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            crate::objects::write_with_resource_version(&mut out, &kv.value, kv.mod_revision)?;
+        }
+        out.extend_from_slice(b"]}");
+        Ok(out)
+    }
+}
+
 /// The `<Kind>List` object for a listed page.
-pub fn list_object(info: &ResourceInfo, listed: Listed) -> Value {
-    let mut md = json!({"resourceVersion": listed.revision.to_string()});
-    if let Some(c) = listed.continue_token {
-        md["continue"] = json!(c);
-    }
-    if let Some(r) = listed.remaining {
-        md["remainingItemCount"] = json!(r);
-    }
-    json!({
+pub fn list_object(info: &ResourceInfo, listed: Listed) -> Result<Value, ApiError> {
+    Ok(json!({
         "kind": info.list_kind,
         "apiVersion": info.api_version(),
-        "metadata": md,
-        "items": listed.items,
-    })
+        "metadata": listed.metadata(),
+        "items": listed.decoded()?,
+    }))
 }

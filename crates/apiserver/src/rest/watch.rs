@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures::StreamExt as _;
 use http::{HeaderValue, Response, header};
 use kubehci_api::ApiError;
-use kubehci_store::{Event, StoreError};
+use kubehci_store::{Event, KeyValue, StoreError};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -150,8 +150,12 @@ pub async fn watch(state: Arc<State>, ctx: Ctx) -> Result<Resp, ApiError> {
                         Some(Ok(ev)) => ev,
                     };
                     last_rev = ev.revision();
-                    if let Some((kind, obj)) = classify(&filter, &ev)
-                        && tx.send(line(kind, render_obj(obj))).await.is_err() { return; }
+                    if let Some((kind, src)) = classify(&filter, &ev) {
+                        let bytes = event_line(&ctx, kind, src);
+                        if !bytes.is_empty() && tx.send(bytes).await.is_err() {
+                            return;
+                        }
+                    }
                 }
             }
         }
@@ -176,8 +180,15 @@ fn ctx_content_type_table() -> String {
 
 /// Maps a store event to a watch event through the filter, upstream-style: an object
 /// that stops matching is DELETED for this watcher, one that starts matching is ADDED.
-fn classify(filter: &ListFilter, ev: &Event) -> Option<(&'static str, Value)> {
+/// Maps a store event to a watch event through the filter, upstream-style: an object
+/// that stops matching is DELETED for this watcher, one that starts matching is ADDED.
+/// Without a selector nothing is decoded: the event's type follows from the store event.
+fn classify<'a>(filter: &ListFilter, ev: &'a Event) -> Option<(&'static str, Source<'a>)> {
     match ev {
+        Event::Put { kv, prev } if filter.is_empty() => Some((
+            if prev.is_some() { "MODIFIED" } else { "ADDED" },
+            Source::Stored(kv, kv.mod_revision),
+        )),
         Event::Put { kv, prev } => {
             let obj = decode(kv).ok()?;
             let now_m = filter.matches(&obj);
@@ -186,11 +197,14 @@ fn classify(filter: &ListFilter, ev: &Event) -> Option<(&'static str, Value)> {
                 .and_then(|p| decode(p).ok())
                 .is_some_and(|o| filter.matches(&o));
             match (prev.is_some() && was_m, now_m) {
-                (true, true) => Some(("MODIFIED", obj)),
-                (false, true) => Some(("ADDED", obj)),
-                (true, false) => Some(("DELETED", obj)),
+                (true, true) => Some(("MODIFIED", Source::Decoded(obj))),
+                (false, true) => Some(("ADDED", Source::Decoded(obj))),
+                (true, false) => Some(("DELETED", Source::Decoded(obj))),
                 (false, false) => None,
             }
+        }
+        Event::Delete { prev, revision } if filter.is_empty() => {
+            Some(("DELETED", Source::Stored(prev, *revision)))
         }
         Event::Delete { prev, revision } => {
             let mut obj = decode(prev).ok()?;
@@ -198,7 +212,40 @@ fn classify(filter: &ListFilter, ev: &Event) -> Option<(&'static str, Value)> {
                 return None;
             }
             set_resource_version(&mut obj, *revision);
-            Some(("DELETED", obj))
+            Some(("DELETED", Source::Decoded(obj)))
         }
+    }
+}
+
+/// The object of a watch event: stored bytes (with the revision to stamp) or decoded.
+enum Source<'a> {
+    Stored(&'a KeyValue, i64),
+    Decoded(Value),
+}
+
+/// One watch event line. Plain JSON watches splice the stored bytes (no parse, no
+/// re-serialisation per watcher); Table and metadata renderings decode.
+fn event_line(ctx: &Ctx, kind: &str, src: Source<'_>) -> Bytes {
+    let plain = ctx.neg.render == crate::negotiate::Render::Object;
+    match src {
+        Source::Stored(kv, rev) if plain => {
+            let mut out = Vec::with_capacity(kv.value.len() + 64);
+            out.extend_from_slice(b"{\"type\":\"");
+            out.extend_from_slice(kind.as_bytes());
+            out.extend_from_slice(b"\",\"object\":");
+            if crate::objects::write_with_resource_version(&mut out, &kv.value, rev).is_err() {
+                return Bytes::new();
+            }
+            out.extend_from_slice(b"}\n");
+            Bytes::from(out)
+        }
+        Source::Stored(kv, rev) => match decode(kv) {
+            Ok(mut obj) => {
+                set_resource_version(&mut obj, rev);
+                line(kind, render::render_watch_object(ctx, obj))
+            }
+            Err(_) => Bytes::new(),
+        },
+        Source::Decoded(obj) => line(kind, render::render_watch_object(ctx, obj)),
     }
 }
