@@ -39,6 +39,17 @@ pub enum StartError {
     Bootstrap(String),
 }
 
+/// Kubeconfigs written on first start: (file in the data dir, user). All are members of
+/// `system:masters` for now (docs/adr/0003-component-credentials.md).
+pub const COMPONENT_KUBECONFIGS: &[(&str, &str)] = &[
+    ("admin.kubeconfig", "kubernetes-admin"),
+    (
+        "controller-manager.kubeconfig",
+        "system:kube-controller-manager",
+    ),
+    ("scheduler.kubeconfig", "system:kube-scheduler"),
+];
+
 /// A running server.
 pub struct ServerHandle {
     pub addr: SocketAddr,
@@ -145,29 +156,31 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, StartError> {
         state.config.compaction_interval,
         state.config.compaction_keep,
     );
-    let kubeconfig = dir.join("admin.kubeconfig");
-    if !kubeconfig.exists() {
-        let admin = ca.issue_client("kubernetes-admin", &["system:masters"])?;
-        let host = if addr.ip().is_unspecified() {
-            "127.0.0.1".to_string()
-        } else {
-            addr.ip().to_string()
-        };
+    let host = if addr.ip().is_unspecified() {
+        IpAddr::from([127, 0, 0, 1])
+    } else {
+        addr.ip()
+    };
+    let server = format!("https://{}", SocketAddr::new(host, addr.port()));
+    // Credentials written once, on first start: the admin's, and the in-process
+    // components' (controller manager, scheduler), which run as separate clients.
+    for (file, user) in COMPONENT_KUBECONFIGS {
+        let path = dir.join(file);
+        if path.exists() {
+            continue;
+        }
         let kc = Kubeconfig {
             cluster_name: "kubehci".into(),
-            server: format!(
-                "https://{}",
-                SocketAddr::new(host.parse().unwrap_or(addr.ip()), addr.port())
-            ),
+            server: server.clone(),
             ca_pem: ca.cert_pem().to_string(),
-            user_name: "kubernetes-admin".into(),
-            client: Some(admin),
+            user_name: (*user).into(),
+            client: Some(ca.issue_client(user, &["system:masters"])?),
             token: None,
             namespace: None,
         };
-        let yaml = kubeconfig_yaml(&kc)?;
-        write_private(&kubeconfig, yaml.as_bytes()).map_err(io_err(&kubeconfig))?;
+        write_private(&path, kubeconfig_yaml(&kc)?.as_bytes()).map_err(io_err(&path))?;
     }
+    let kubeconfig = dir.join("admin.kubeconfig");
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     let task = tokio::spawn(crate::server::serve(state.clone(), listener, acceptor));
     state.ready.store(true, Ordering::Release);

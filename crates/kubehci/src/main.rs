@@ -1,5 +1,7 @@
 //! `kubehci`: the one binary. Every front end turns into one command handled here.
 
+mod components;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -19,9 +21,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the Kubernetes API server on the embedded store.
+    /// Run the Kubernetes API server on the embedded store, with the controller manager
+    /// and the scheduler in the same process (unless disabled).
     Server {
-        /// Where the store, certificates and admin.kubeconfig live.
+        /// Where the store, certificates and kubeconfigs live.
         #[arg(long, default_value = "/var/lib/kubehci")]
         data_dir: PathBuf,
         /// Address to serve HTTPS on.
@@ -33,6 +36,46 @@ enum Command {
         /// NodePort range, e.g. 30000-32767.
         #[arg(long, default_value = "30000-32767")]
         node_port_range: String,
+        /// Do not start the controller manager.
+        #[arg(long)]
+        disable_controllers: bool,
+        /// Do not start the scheduler.
+        #[arg(long)]
+        disable_scheduler: bool,
+        #[command(flatten)]
+        controller_flags: components::ControllerFlags,
+    },
+    /// Run the controller manager against an API server.
+    ControllerManager {
+        #[arg(long)]
+        kubeconfig: PathBuf,
+        #[command(flatten)]
+        controller_flags: components::ControllerFlags,
+    },
+    /// Run the scheduler against an API server.
+    Scheduler {
+        #[arg(long)]
+        kubeconfig: PathBuf,
+    },
+    /// Register fake nodes that "run" the pods bound to them (a test and benchmark aid).
+    FakeNodes {
+        #[arg(long)]
+        kubeconfig: PathBuf,
+        /// How many nodes.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        /// CPU capacity of each node (a Kubernetes quantity).
+        #[arg(long, default_value = "2")]
+        cpu: String,
+        /// Memory capacity of each node (a Kubernetes quantity).
+        #[arg(long, default_value = "4Gi")]
+        memory: String,
+        /// Pod capacity of each node.
+        #[arg(long, default_value_t = 110)]
+        max_pods: u32,
+        /// Node names are PREFIX-0, PREFIX-1, ...
+        #[arg(long, default_value = "fake-node")]
+        prefix: String,
     },
 }
 
@@ -56,40 +99,61 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    match cli.command {
-        Command::Server {
-            data_dir,
-            listen,
-            service_cidr,
-            node_port_range,
-        } => rt.block_on(async move {
-            let mut config = kubehci_apiserver::ServerConfig::new(data_dir);
-            config.listen = listen;
-            config.service_cidr = service_cidr;
-            config.node_port_range = parse_port_range(&node_port_range)?;
-            let handle = kubehci_apiserver::start(config)
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot start the API server: {e}"))?;
-            println!("kubehci API server listening on https://{}", handle.addr);
-            println!(
-                "Point kubectl at it:\n  export KUBECONFIG={}\n  kubectl get namespaces",
-                handle.kubeconfig.display()
-            );
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate() => {}
+    rt.block_on(async move {
+        match cli.command {
+            Command::Server {
+                data_dir,
+                listen,
+                service_cidr,
+                node_port_range,
+                disable_controllers,
+                disable_scheduler,
+                controller_flags,
+            } => {
+                let mut config = kubehci_apiserver::ServerConfig::new(data_dir.clone());
+                config.listen = listen;
+                config.service_cidr = service_cidr;
+                config.node_port_range = parse_port_range(&node_port_range)?;
+                let handle = kubehci_apiserver::start(config)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot start the API server: {e}"))?;
+                if !disable_controllers {
+                    let kc = data_dir.join("controller-manager.kubeconfig");
+                    components::spawn_controllers(kc, controller_flags.options());
+                }
+                if !disable_scheduler {
+                    components::spawn_scheduler(data_dir.join("scheduler.kubeconfig"));
+                }
+                println!("kubehci API server listening on https://{}", handle.addr);
+                println!(
+                    "Point kubectl at it:\n  export KUBECONFIG={}\n  kubectl get namespaces",
+                    handle.kubeconfig.display()
+                );
+                components::until_signal().await;
+                handle.stop();
+                Ok(())
             }
-            handle.stop();
-            Ok(())
-        }),
-    }
-}
-
-async fn terminate() {
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(mut s) => {
-            s.recv().await;
+            Command::ControllerManager { kubeconfig, controller_flags } => {
+                let client = components::client(&kubeconfig).await?;
+                kubehci_controllers::run(client, controller_flags.options())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("controller manager: {e}"))
+            }
+            Command::Scheduler { kubeconfig } => {
+                let client = components::client(&kubeconfig).await?;
+                kubehci_scheduler::run(client, Default::default())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("scheduler: {e}"))
+            }
+            Command::FakeNodes { kubeconfig, count, cpu, memory, max_pods, prefix } => {
+                let client = components::client(&kubeconfig).await?;
+                let opts = kubehci_fakenodes::Options { count, cpu, memory, max_pods, prefix };
+                tokio::select! {
+                    r = kubehci_fakenodes::run(client, opts) => r.map_err(|e| anyhow::anyhow!("fake nodes: {e}")),
+                    _ = components::until_signal() => Ok(()),
+                }
+            }
         }
-        Err(_) => std::future::pending::<()>().await,
-    }
+    })?;
+    Ok(())
 }

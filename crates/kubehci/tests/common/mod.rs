@@ -151,6 +151,41 @@ impl Server {
         String::from_utf8_lossy(&out.stderr).to_string()
     }
 
+    /// Starts `kubehci fake-nodes` with `count` nodes of the given capacity; they stop
+    /// when the returned handle drops.
+    pub fn fake_nodes(&self, count: u32, cpu: &str, memory: &str, extra: &[&str]) -> FakeNodes {
+        let child = Command::new(env!("CARGO_BIN_EXE_kubehci"))
+            .args(["fake-nodes", "--kubeconfig"])
+            .arg(self.kubeconfig())
+            .args([
+                "--count",
+                &count.to_string(),
+                "--cpu",
+                cpu,
+                "--memory",
+                memory,
+            ])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn kubehci fake-nodes");
+        FakeNodes { child }
+    }
+
+    /// Polls `f` every 100 ms until it returns true or `secs` pass.
+    pub fn eventually(&self, secs: u64, what: &str, mut f: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            if f() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("timed out after {secs}s waiting for {what}");
+    }
+
     pub fn kill9(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -163,6 +198,18 @@ impl Server {
             .await
             .expect("config");
         kube::Client::try_from(cfg).expect("client")
+    }
+}
+
+/// A running `kubehci fake-nodes` process.
+pub struct FakeNodes {
+    pub child: Child,
+}
+
+impl Drop for FakeNodes {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

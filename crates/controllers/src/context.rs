@@ -1,0 +1,88 @@
+//! What every controller shares: the client, options and an event recorder.
+
+use std::time::Duration;
+
+use kube::runtime::events::{Recorder, Reporter};
+
+/// Controller manager settings (upstream flag names in the docs).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Holder identity for leader election (hostname + a random suffix by default).
+    pub identity: String,
+    /// Controllers to run (`*` = all); `-name` disables one. Upstream's `--controllers`.
+    pub controllers: Vec<String>,
+    /// How long a node may miss its Lease renewals before it is NotReady/Unknown
+    /// (`--node-monitor-grace-period`, upstream 40 s).
+    pub node_monitor_grace_period: Duration,
+    /// Default toleration of `node.kubernetes.io/unreachable` and `not-ready` added to pods
+    /// (`--default-not-ready-toleration-seconds`, upstream 300 s).
+    pub pod_eviction_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
+        Self {
+            identity: format!("{host}_{}", std::process::id()),
+            controllers: vec!["*".into()],
+            node_monitor_grace_period: Duration::from_secs(40),
+            pod_eviction_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+impl Options {
+    pub fn enabled(&self, name: &str) -> bool {
+        if self.controllers.iter().any(|c| c == &format!("-{name}")) {
+            return false;
+        }
+        self.controllers.iter().any(|c| c == "*" || c == name)
+    }
+}
+
+/// Controller errors.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("API: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("lost the leader lease")]
+    LeadershipLost,
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Shared by all controllers.
+pub struct Context {
+    pub client: kube::Client,
+    pub options: Options,
+    pub recorder: Recorder,
+}
+
+impl Context {
+    pub fn new(client: kube::Client, options: Options) -> Self {
+        let reporter = Reporter {
+            controller: "kube-controller-manager".into(),
+            instance: Some(options.identity.clone()),
+        };
+        let recorder = Recorder::new(client.clone(), reporter);
+        Self {
+            client,
+            options,
+            recorder,
+        }
+    }
+
+    /// A recorder that reports as a specific controller (e.g. `deployment-controller`),
+    /// the `source.component` users see in `kubectl describe`.
+    pub fn recorder_for(&self, component: &str) -> Recorder {
+        Recorder::new(
+            self.client.clone(),
+            Reporter {
+                controller: component.into(),
+                instance: Some(self.options.identity.clone()),
+            },
+        )
+    }
+}

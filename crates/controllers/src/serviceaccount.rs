@@ -1,0 +1,10 @@
+//! The serviceaccount controller (not written yet: runs nothing).
+
+use std::sync::Arc;
+
+use crate::context::{Context, Error};
+
+pub async fn run(_ctx: Arc<Context>) -> Result<(), Error> {
+    std::future::pending::<()>().await;
+    Ok(())
+}

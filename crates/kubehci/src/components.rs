@@ -1,0 +1,91 @@
+//! Starting the control-plane components as clients of the API server.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+/// Controller manager flags shared by `server` and `controller-manager`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ControllerFlags {
+    /// Controllers to run: `*` for all, `-name` to disable one (upstream's --controllers).
+    #[arg(long, value_delimiter = ',', default_value = "*")]
+    pub controllers: Vec<String>,
+    /// Seconds a node may miss Lease renewals before it is marked NotReady/Unknown.
+    #[arg(long, default_value_t = 40)]
+    pub node_monitor_grace_period: u64,
+    /// Seconds pods tolerate an unreachable/not-ready node before eviction.
+    #[arg(long, default_value_t = 300)]
+    pub pod_eviction_timeout: u64,
+}
+
+impl ControllerFlags {
+    pub fn options(&self) -> kubehci_controllers::Options {
+        kubehci_controllers::Options {
+            controllers: self.controllers.clone(),
+            node_monitor_grace_period: Duration::from_secs(self.node_monitor_grace_period),
+            pod_eviction_timeout: Duration::from_secs(self.pod_eviction_timeout),
+            ..Default::default()
+        }
+    }
+}
+
+/// A kube-rs client from a kubeconfig file.
+pub async fn client(path: &Path) -> anyhow::Result<kube::Client> {
+    let kc = kube::config::Kubeconfig::read_from(path)
+        .with_context(|| format!("reading kubeconfig {}", path.display()))?;
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .with_context(|| format!("loading kubeconfig {}", path.display()))?;
+    kube::Client::try_from(cfg).context("creating the API client")
+}
+
+/// Runs the controller manager in the background, restarting it when it stops.
+pub fn spawn_controllers(kubeconfig: PathBuf, options: kubehci_controllers::Options) {
+    tokio::spawn(async move {
+        loop {
+            match client(&kubeconfig).await {
+                Ok(c) => {
+                    if let Err(e) = kubehci_controllers::run(c, options.clone()).await {
+                        tracing::warn!(error = %e, "controller manager stopped; restarting");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "controller manager cannot connect"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+}
+
+/// Runs the scheduler in the background, restarting it when it stops.
+pub fn spawn_scheduler(kubeconfig: PathBuf) {
+    tokio::spawn(async move {
+        loop {
+            match client(&kubeconfig).await {
+                Ok(c) => {
+                    if let Err(e) = kubehci_scheduler::run(c, Default::default()).await {
+                        tracing::warn!(error = %e, "scheduler stopped; restarting");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "scheduler cannot connect"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn until_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}
