@@ -41,19 +41,30 @@ pub struct Server {
 impl Server {
     /// Starts a server in a new temporary directory.
     pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// Starts a server in a new temporary directory with extra `kubehci server` flags
+    /// (e.g. `--pod-eviction-timeout 5`).
+    pub fn start_with(extra: &[&str]) -> Server {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().to_path_buf();
-        let mut s = Server::start_in(&dir, "127.0.0.1:0");
+        let mut s = Server::start_in_with(&dir, "127.0.0.1:0", extra);
         s._tmp = Some(tmp);
         s
     }
 
     /// Starts (or restarts) a server on an existing data directory.
     pub fn start_in(dir: &Path, listen: &str) -> Server {
+        Server::start_in_with(dir, listen, &[])
+    }
+
+    pub fn start_in_with(dir: &Path, listen: &str, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kubehci"))
             .args(["server", "--data-dir"])
             .arg(dir)
             .args(["--listen", listen])
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
