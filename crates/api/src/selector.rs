@@ -13,15 +13,14 @@ mod field_table;
 mod fields;
 mod labels;
 mod parse;
-mod validation;
 
 #[cfg(test)]
 mod tests;
 
+pub use crate::validation::{is_dns1123_subdomain, is_qualified_name, is_valid_label_value};
 pub use field_table::{custom_field_value, field_value};
 pub use fields::{FieldOp, FieldSelector, FieldTerm, escape_value, unescape_value};
 pub use labels::{LabelSelector, Operator, Requirement, format_label_selector, format_labels};
-pub use validation::{is_dns1123_subdomain, is_qualified_name, is_valid_label_value};
 
 use crate::status::ApiError;
 

@@ -217,15 +217,35 @@ pub fn forbidden_message(
     name: &str,
     namespace: &str,
 ) -> String {
+    format!(
+        "{}: {}",
+        forbidden_prefix(gr, name),
+        forbidden_reason(user, verb, gr, subresource, namespace)
+    )
+}
+
+/// `pods "x" is forbidden`, or `pods is forbidden` without a name.
+pub fn forbidden_prefix(gr: &GroupResource, name: &str) -> String {
+    if name.is_empty() {
+        format!("{gr} is forbidden")
+    } else {
+        format!("{gr} {name:?} is forbidden")
+    }
+}
+
+/// `User "bob" cannot list resource "pods" in API group "" in the namespace "default"`
+/// (`at the cluster scope` without a namespace).
+pub fn forbidden_reason(
+    user: &str,
+    verb: &str,
+    gr: &GroupResource,
+    subresource: &str,
+    namespace: &str,
+) -> String {
     let res = if subresource.is_empty() {
         gr.resource.clone()
     } else {
         format!("{}/{}", gr.resource, subresource)
-    };
-    let head = if name.is_empty() {
-        format!("{gr} is forbidden")
-    } else {
-        format!("{gr} {name:?} is forbidden")
     };
     let scope = if namespace.is_empty() {
         " at the cluster scope".to_string()
@@ -233,7 +253,7 @@ pub fn forbidden_message(
         format!(" in the namespace {namespace:?}")
     };
     format!(
-        "{head}: User {user:?} cannot {verb} resource {res:?} in API group {:?}{scope}",
+        "User {user:?} cannot {verb} resource {res:?} in API group {:?}{scope}",
         gr.group
     )
 }

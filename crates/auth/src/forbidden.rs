@@ -1,5 +1,6 @@
 //! The 403 upstream sends when authorization says no (`responsewriters.Forbidden`).
 
+use kubehci_api::status::{forbidden_prefix, forbidden_reason};
 use kubehci_api::{ApiError, GroupResource};
 use serde_json::json;
 
@@ -11,20 +12,8 @@ pub fn forbidden_reason_text(user: &str, attrs: &Attributes) -> String {
     if !attrs.resource_request {
         return format!("User {user:?} cannot {} path {:?}", attrs.verb, attrs.path);
     }
-    let resource = if attrs.subresource.is_empty() {
-        attrs.resource.clone()
-    } else {
-        format!("{}/{}", attrs.resource, attrs.subresource)
-    };
-    let scope = if attrs.namespace.is_empty() {
-        " at the cluster scope".to_string()
-    } else {
-        format!(" in the namespace {:?}", attrs.namespace)
-    };
-    format!(
-        "User {user:?} cannot {} resource {resource:?} in API group {:?}{scope}",
-        attrs.verb, attrs.api_group
-    )
+    let gr = GroupResource::new(&attrs.api_group, &attrs.resource);
+    forbidden_reason(user, &attrs.verb, &gr, &attrs.subresource, &attrs.namespace)
 }
 
 /// The full `Status` message: `pods "x" is forbidden: User ... ` (`forbidden: User ...` for
@@ -37,10 +26,8 @@ pub fn forbidden_message(user: &str, attrs: &Attributes, reason: &str) -> String
     let gr = GroupResource::new(&attrs.api_group, &attrs.resource);
     if gr.group.is_empty() && gr.resource.is_empty() {
         format!("forbidden: {msg}")
-    } else if attrs.name.is_empty() {
-        format!("{gr} is forbidden: {msg}")
     } else {
-        format!("{gr} {:?} is forbidden: {msg}", attrs.name)
+        format!("{}: {msg}", forbidden_prefix(&gr, &attrs.name))
     }
 }
 

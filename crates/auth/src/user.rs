@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use kubehci_api::validation;
 use serde::{Deserialize, Serialize};
 
 /// Members are allowed everything, before RBAC is consulted.
@@ -126,18 +127,12 @@ pub fn matches_service_account(namespace: &str, name: &str, username: &str) -> b
 
 /// RFC 1123 label: at most 63 of `[a-z0-9-]`, alphanumeric at both ends.
 pub fn is_dns1123_label(s: &str) -> bool {
-    let b = s.as_bytes();
-    let ok = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    !b.is_empty()
-        && b.len() <= 63
-        && b.iter().all(|c| ok(c) || *c == b'-')
-        && b.first().is_some_and(ok)
-        && b.last().is_some_and(ok)
+    s.len() <= validation::DNS1123_LABEL_MAX && validation::matches_dns1123_label(s)
 }
 
 /// RFC 1123 subdomain: dot-separated labels, at most 253 characters.
 pub fn is_dns1123_subdomain(s: &str) -> bool {
-    s.len() <= 253 && s.split('.').all(is_dns1123_label)
+    s.len() <= validation::DNS1123_SUBDOMAIN_MAX && s.split('.').all(is_dns1123_label)
 }
 
 #[cfg(test)]

@@ -1,49 +1,13 @@
 //! The bootstrap policy itself: discovery and self-review grants, aggregation, rule listing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{bind_user, can, role_binding, user};
 use kubehci_auth::UserInfo;
 use kubehci_auth::bootstrap::bootstrap_cache;
-use kubehci_auth::rbac::{Attributes, RbacCache, RbacKind};
-use serde_json::{Value, json};
-
-fn role_binding(ns: &str, name: &str, role_kind: &str, role: &str, subjects: Value) -> Value {
-    json!({
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-        "metadata": {"name": name, "namespace": ns},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": role},
-        "subjects": subjects,
-    })
-}
-
-fn bind_user(cache: &RbacCache, ns: &str, user: &str, cluster_role: &str) {
-    let name = format!("{user}-{cluster_role}");
-    let rb = role_binding(
-        ns,
-        &name,
-        "ClusterRole",
-        cluster_role,
-        json!([{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": user}]),
-    );
-    cache.upsert(RbacKind::RoleBinding, ns, &name, &rb);
-}
-
-fn can(
-    cache: &RbacCache,
-    user: &UserInfo,
-    verb: &str,
-    group: &str,
-    resource: &str,
-    ns: &str,
-    name: &str,
-) -> bool {
-    cache
-        .authorize(user, &Attributes::resource(verb, group, resource, ns, name))
-        .allowed
-}
-
-fn user(name: &str) -> UserInfo {
-    UserInfo::new(name, &["system:authenticated"])
-}
+use kubehci_auth::rbac::{Attributes, RbacKind};
+use serde_json::json;
 
 #[test]
 fn non_resource_urls_from_bootstrap() {

@@ -1,49 +1,13 @@
 //! RBAC over the bootstrap policy plus bindings a cluster admin would create.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{bind_user, can, role_binding, user};
 use kubehci_auth::bootstrap::bootstrap_cache;
 use kubehci_auth::rbac::{Attributes, RbacCache, RbacKind};
 use kubehci_auth::{UserInfo, forbidden_message};
-use serde_json::{Value, json};
-
-fn role_binding(ns: &str, name: &str, role_kind: &str, role: &str, subjects: Value) -> Value {
-    json!({
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-        "metadata": {"name": name, "namespace": ns},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": role},
-        "subjects": subjects,
-    })
-}
-
-fn bind_user(cache: &RbacCache, ns: &str, user: &str, cluster_role: &str) {
-    let name = format!("{user}-{cluster_role}");
-    let rb = role_binding(
-        ns,
-        &name,
-        "ClusterRole",
-        cluster_role,
-        json!([{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": user}]),
-    );
-    cache.upsert(RbacKind::RoleBinding, ns, &name, &rb);
-}
-
-fn can(
-    cache: &RbacCache,
-    user: &UserInfo,
-    verb: &str,
-    group: &str,
-    resource: &str,
-    ns: &str,
-    name: &str,
-) -> bool {
-    cache
-        .authorize(user, &Attributes::resource(verb, group, resource, ns, name))
-        .allowed
-}
-
-fn user(name: &str) -> UserInfo {
-    UserInfo::new(name, &["system:authenticated"])
-}
+use serde_json::json;
 
 #[test]
 fn view_in_dev_reads_pods_but_not_secrets_nor_prod() {

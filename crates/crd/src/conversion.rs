@@ -3,10 +3,10 @@
 //! `webhook.conversionReviewVersions` is `conversionReviewVersions`.
 
 use kubehci_api::FieldError;
+use kubehci_api::validation;
 use serde_json::Value;
 
 use crate::crd_parts::Spec;
-use crate::names;
 use crate::path::FieldPath;
 
 const ACCEPTED_REVIEW_VERSIONS: &[&str] = &["v1", "v1beta1"];
@@ -104,7 +104,7 @@ fn review_versions_errors(versions: &[&Value], path: &FieldPath) -> Vec<FieldErr
             continue;
         }
         seen.push(s);
-        for msg in names::dns1035_label(s) {
+        for msg in validation::is_dns1035_label(s) {
             errs.push(FieldError::invalid(path.index(i).as_str(), s, msg));
         }
         accepted |= ACCEPTED_REVIEW_VERSIONS.contains(&s);

@@ -4,10 +4,10 @@
 //! selectable fields and conversion.
 
 use kubehci_api::FieldError;
+use kubehci_api::validation;
 use serde_json::Value;
 
 use crate::crd_schema::validate_validation;
-use crate::names;
 use crate::path::FieldPath;
 use crate::props::Props;
 
@@ -196,7 +196,7 @@ pub fn validate_names(n: &Names, path: &FieldPath) -> Vec<FieldError> {
         } else {
             value.to_string()
         };
-        let problems = names::dns1035_label(&candidate);
+        let problems = validation::is_dns1035_label(&candidate);
         if !problems.is_empty() {
             let joined = problems.join(",");
             let detail = if mixed {
@@ -212,7 +212,7 @@ pub fn validate_names(n: &Names, path: &FieldPath) -> Vec<FieldError> {
     check("kind", &n.kind, true, true);
     check("listKind", &n.list_kind, true, true);
     for (i, s) in n.short_names.iter().enumerate() {
-        let problems = names::dns1035_label(s);
+        let problems = validation::is_dns1035_label(s);
         if !problems.is_empty() {
             errs.push(FieldError::invalid(
                 path.child("shortNames").index(i).as_str(),
@@ -229,7 +229,7 @@ pub fn validate_names(n: &Names, path: &FieldPath) -> Vec<FieldError> {
         ));
     }
     for (i, c) in n.categories.iter().enumerate() {
-        let problems = names::dns1035_label(c);
+        let problems = validation::is_dns1035_label(c);
         if !problems.is_empty() {
             errs.push(FieldError::invalid(
                 path.child("categories").index(i).as_str(),

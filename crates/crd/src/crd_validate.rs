@@ -4,6 +4,7 @@
 //! `spec.subresources` and `spec.additionalPrinterColumns` of the internal version.
 
 use kubehci_api::FieldError;
+use kubehci_api::validation;
 use serde_json::Value;
 
 use crate::crd_parts::{self, Spec};
@@ -122,7 +123,7 @@ fn validate_spec(spec: &Spec<'_>) -> Vec<FieldError> {
     if spec.group.is_empty() {
         errs.push(FieldError::required(fld.child("group").as_str(), ""));
     } else {
-        let problems = names::dns1123_subdomain(&spec.group);
+        let problems = validation::is_dns1123_subdomain(&spec.group);
         if !problems.is_empty() {
             errs.push(FieldError::invalid(
                 fld.child("group").as_str(),
@@ -178,7 +179,7 @@ fn validate_spec(spec: &Spec<'_>) -> Vec<FieldError> {
             unique = false;
         }
         seen.push(&v.name);
-        let problems = names::dns1035_label(&v.name);
+        let problems = validation::is_dns1035_label(&v.name);
         if !problems.is_empty() {
             errs.push(FieldError::invalid(
                 vpath.child("name").as_str(),

@@ -4,9 +4,9 @@
 //! them (reported as unknown fields under strict field validation).
 
 use kubehci_api::FieldError;
+use kubehci_api::validation;
 use serde_json::{Map, Value};
 
-use crate::names;
 use crate::path::FieldPath;
 use crate::props::{MAX_SCHEMA_DEPTH, Props};
 
@@ -126,7 +126,7 @@ fn embedded_resource(path: &FieldPath, x: &Map<String, Value>, errs: &mut Vec<Fi
             }
             ("apiVersion", Value::String(_)) => {}
             ("kind", Value::String(s)) => {
-                let problems = names::dns1035_label(&s.to_lowercase());
+                let problems = validation::is_dns1035_label(&s.to_lowercase());
                 if !problems.is_empty() {
                     errs.push(FieldError::invalid(
                         field.as_str(),
@@ -163,7 +163,7 @@ fn embedded_meta(path: &FieldPath, meta: &Map<String, Value>, errs: &mut Vec<Fie
     let text = |k: &str| meta.get(k).and_then(Value::as_str).unwrap_or("");
     let generate_name = text("generateName");
     if !generate_name.is_empty() {
-        for msg in names::path_segment_name(generate_name) {
+        for msg in validation::is_valid_path_segment_name(generate_name, false) {
             errs.push(FieldError::invalid(
                 path.child("generateName").as_str(),
                 generate_name,
@@ -172,12 +172,12 @@ fn embedded_meta(path: &FieldPath, meta: &Map<String, Value>, errs: &mut Vec<Fie
         }
     }
     let name = text("name");
-    for msg in names::path_segment_name(name) {
+    for msg in validation::is_valid_path_segment_name(name, false) {
         errs.push(FieldError::invalid(path.child("name").as_str(), name, msg));
     }
     let namespace = text("namespace");
     if !namespace.is_empty() {
-        for msg in names::dns1123_label(namespace) {
+        for msg in validation::is_dns1123_label(namespace) {
             errs.push(FieldError::invalid(
                 path.child("namespace").as_str(),
                 namespace,

@@ -2,11 +2,11 @@
 //! leniency and formats), strings (length, pattern), numbers (bounds, multipleOf with
 //! Go's native-type quirks) and `enum`.
 
+use kubehci_api::gofmt::{go_float, go_v};
 use serde_json::Value;
 
 use crate::openapi::Validator;
 use crate::openapi_errors::{Code, Res, err, invalid_type};
-use crate::path::{go_float, go_value};
 use crate::props::Props;
 
 pub(crate) enum Num {
@@ -219,7 +219,7 @@ impl Validator<'_> {
             _ => e == data,
         };
         if !p.enum_values.iter().any(matches) {
-            let shown = go_value(&Value::Array(p.enum_values.clone()));
+            let shown = go_v(&Value::Array(p.enum_values.clone()));
             let mut e = err(
                 Code::Enum,
                 name,

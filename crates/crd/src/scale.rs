@@ -4,10 +4,10 @@
 //! messages (`.spec.replicas accessor error: x is of the type string, expected int64`).
 
 use kubehci_api::FieldError;
+use kubehci_api::gofmt::{go_type, go_v};
 use serde_json::{Map, Value, json};
 
 use crate::Error;
-use crate::path::{go_type, go_value};
 
 /// `splitReplicasPath`: `.spec.replicas` → `["spec", "replicas"]`.
 fn split(path: &str) -> Vec<&str> {
@@ -29,7 +29,7 @@ fn nested<'a>(obj: &'a Value, fields: &[&str]) -> Result<Option<&'a Value>, Erro
             return Err(Error::ScalePath(format!(
                 "{} accessor error: {} is of the type {}, expected map[string]interface{{}}",
                 json_path(&fields[..=i]),
-                go_value(val),
+                go_v(val),
                 go_type(val)
             )));
         };
@@ -45,7 +45,7 @@ fn accessor_error(fields: &[&str], v: &Value, want: &str) -> Error {
     Error::ScalePath(format!(
         "{} accessor error: {} is of the type {}, expected {want}",
         json_path(fields),
-        go_value(v),
+        go_v(v),
         go_type(v)
     ))
 }

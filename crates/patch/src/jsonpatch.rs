@@ -3,10 +3,10 @@
 //! (upstream uses `gopkg.in/evanphx/json-patch.v4`).
 
 use json_patch::{AddOperation, PatchErrorKind, PatchOperation};
+use kubehci_api::gofmt::go_type;
 use serde_json::{Map, Value};
 
 use crate::error::{MAX_JSON_PATCH_OPERATIONS, PatchError};
-use crate::gojson::go_type_name;
 use crate::limits::{MAX_DEPTH, check_depth};
 
 /// Applies a JSON patch (the raw request body) to `doc`.
@@ -202,7 +202,7 @@ pub(crate) fn not_an_object(patch: &Value) -> PatchError {
         Value::String(_) => "string",
         Value::Number(_) => "number",
         Value::Bool(_) => "bool",
-        _ => go_type_name(Some(patch)),
+        _ => go_type(patch),
     };
     PatchError::BadRequest(format!(
         "json: cannot unmarshal {go} into Go value of type map[string]interface {{}}"

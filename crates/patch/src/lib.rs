@@ -18,7 +18,6 @@
 mod error;
 mod fieldmanager;
 mod fieldpath;
-mod gojson;
 mod jsonpatch;
 mod limits;
 mod managed;

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use kubehci_api::gofmt::{go_quote, write_json_str};
 use serde_json::{Map, Value, json};
 
 use crate::fieldpath::Set;
-use crate::gojson::{go_quote, write_json_str};
 
 /// Upstream's cap on the number of Update managers (`DefaultMaxUpdateManagers`).
 pub const MAX_UPDATE_MANAGERS: usize = 10;

@@ -4,32 +4,12 @@
 
 mod common;
 
-use common::{T0, T1, T2, deployment, deployment_schema, entry, managed};
-use kubehci_patch::{PatchError, apply, update_managed_fields};
+use common::{T0, T1, T2, deployment, deployment_schema, entry, managed, ssa, track};
+use kubehci_patch::{PatchError, update_managed_fields};
 use serde_json::{Value, json};
 
-fn ssa(
-    live: Option<&Value>,
-    applied: &Value,
-    manager: &str,
-    force: bool,
-    now: &str,
-) -> Result<Value, PatchError> {
-    let (s, root) = deployment_schema();
-    apply(live, applied, manager, force, Some((&s, root)), now)
-}
-
 fn update(old: &Value, new: &mut Value, manager: &str, now: &str) {
-    let (s, root) = deployment_schema();
-    update_managed_fields(
-        Some(old),
-        new,
-        manager,
-        None,
-        "apps/v1",
-        now,
-        Some((&s, root)),
-    );
+    track(Some(old), new, manager, now);
 }
 
 #[test]

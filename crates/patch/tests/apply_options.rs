@@ -4,20 +4,9 @@
 
 mod common;
 
-use common::{T0, T1, deployment, deployment_schema, managed};
-use kubehci_patch::{ApplyOptions, PatchError, apply, apply_with};
-use serde_json::{Value, json};
-
-fn ssa(
-    live: Option<&Value>,
-    applied: &Value,
-    manager: &str,
-    force: bool,
-    now: &str,
-) -> Result<Value, PatchError> {
-    let (s, root) = deployment_schema();
-    apply(live, applied, manager, force, Some((&s, root)), now)
-}
+use common::{T0, T1, deployment, deployment_schema, managed, ssa};
+use kubehci_patch::{ApplyOptions, apply, apply_with};
+use serde_json::json;
 
 #[test]
 fn invalid_apply_requests() {

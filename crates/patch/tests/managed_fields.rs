@@ -4,17 +4,12 @@
 
 mod common;
 
-use common::{T0, T1, T2, T3, deployment, deployment_schema, entry, managed};
+use common::{T0, T1, T2, T3, deployment, deployment_schema, entry, managed, track};
 use kubehci_patch::{
     MAX_UPDATE_MANAGERS, UpdateOptions, apply, manager_from_user_agent, manager_or_user_agent,
-    update_managed_fields, update_managed_fields_with,
+    update_managed_fields_with,
 };
-use serde_json::{Value, json};
-
-fn track(old: Option<&Value>, new: &mut Value, manager: &str, now: &str) {
-    let (s, root) = deployment_schema();
-    update_managed_fields(old, new, manager, None, "apps/v1", now, Some((&s, root)));
-}
+use serde_json::json;
 
 #[test]
 fn create_records_an_update_entry_like_kubectl_create() {

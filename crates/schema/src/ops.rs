@@ -1,6 +1,10 @@
 //! A format-neutral description of the REST operations served for a resource, rendered
 //! into Swagger 2.0 by `v2` and OpenAPI 3.0 by `v3`.
 
+use serde_json::{Map, Value, json};
+
+use crate::definitions::gvk_value;
+
 /// One parameter (path or query).
 #[derive(Debug, Clone)]
 pub(crate) struct Param {
@@ -79,6 +83,34 @@ pub(crate) struct PathItem {
     pub path: String,
     pub params: Vec<Param>,
     pub ops: Vec<Operation>,
+}
+
+impl PathItem {
+    /// The path item object, each operation and parameter rendered by the document's
+    /// own functions (Swagger 2.0 and OpenAPI 3.0 differ there).
+    pub fn render(&self, operation: fn(&Operation) -> Value, param: fn(&Param) -> Value) -> Value {
+        let mut out = Map::new();
+        for op in &self.ops {
+            out.insert(op.method.to_string(), operation(op));
+        }
+        if !self.params.is_empty() {
+            out.insert("parameters".into(), self.params.iter().map(param).collect());
+        }
+        Value::Object(out)
+    }
+}
+
+impl Operation {
+    /// Adds `x-kubernetes-action` and `x-kubernetes-group-version-kind`, as both
+    /// documents carry them.
+    pub fn add_extensions(&self, out: &mut Value) {
+        if !self.action.is_empty() {
+            out["x-kubernetes-action"] = json!(self.action);
+        }
+        if let Some((g, v, k)) = &self.gvk {
+            out["x-kubernetes-group-version-kind"] = gvk_value(g, v, k);
+        }
+    }
 }
 
 pub(crate) const ANY: &[&str] = &["*/*"];

@@ -13,16 +13,7 @@ use crate::ops::PathItem;
 use crate::paths::{self, Endpoint};
 
 /// Custom resources support every verb.
-const CUSTOM_VERBS: &[&str] = &[
-    "create",
-    "delete",
-    "deletecollection",
-    "get",
-    "list",
-    "patch",
-    "update",
-    "watch",
-];
+const CUSTOM_VERBS: &[&str] = kubehci_api::registry::ALL_VERBS;
 
 /// The discovery kinds of `meta/v1`, published with every document set.
 const DISCOVERY_DEFS: &[&str] = &[

@@ -4,8 +4,8 @@ use serde_json::{Map, Value, json};
 
 use crate::catalog::PATCH;
 use crate::custom::strip_for_v2;
-use crate::definitions::{gvk_value, reference};
-use crate::ops::{Operation, Param, PathItem, Payload};
+use crate::definitions::reference;
+use crate::ops::{Operation, Param, Payload};
 use crate::spec::Spec;
 
 /// `info.version` of the published documents.
@@ -15,7 +15,7 @@ pub(crate) fn render(spec: &Spec) -> Value {
     let mut paths = Map::new();
     for items in spec.groups.values() {
         for item in items {
-            paths.insert(item.path.clone(), path_item(item));
+            paths.insert(item.path.clone(), item.render(operation, param));
         }
     }
     let mut defs = Map::new();
@@ -41,17 +41,6 @@ pub(crate) fn render(spec: &Spec) -> Value {
         },
         "security": [{"BearerToken": []}],
     })
-}
-
-fn path_item(item: &PathItem) -> Value {
-    let mut out = Map::new();
-    for op in &item.ops {
-        out.insert(op.method.to_string(), operation(op));
-    }
-    if !item.params.is_empty() {
-        out.insert("parameters".into(), item.params.iter().map(param).collect());
-    }
-    Value::Object(out)
 }
 
 fn param(p: &Param) -> Value {
@@ -106,11 +95,6 @@ fn operation(op: &Operation) -> Value {
     if !params.is_empty() {
         out["parameters"] = Value::Array(params);
     }
-    if !op.action.is_empty() {
-        out["x-kubernetes-action"] = json!(op.action);
-    }
-    if let Some((g, v, k)) = &op.gvk {
-        out["x-kubernetes-group-version-kind"] = gvk_value(g, v, k);
-    }
+    op.add_extensions(&mut out);
     out
 }

@@ -4,8 +4,8 @@
 use serde_json::{Map, Value, json};
 
 use crate::catalog::PATCH;
-use crate::definitions::{gvk_value, walk_schemas};
-use crate::ops::{Operation, Param, PathItem, Payload};
+use crate::definitions::walk_schemas;
+use crate::ops::{Operation, Param, Payload};
 use crate::spec::Spec;
 use crate::v2::KUBERNETES_VERSION;
 
@@ -23,7 +23,7 @@ pub(crate) fn render_group_version(spec: &Spec, group: &str, version: &str) -> O
     let items = spec.groups.get(&(group.to_string(), version.to_string()))?;
     let mut paths = Map::new();
     for item in items {
-        paths.insert(item.path.clone(), path_item(item));
+        paths.insert(item.path.clone(), item.render(operation, param));
     }
     let mut schemas = Map::new();
     let own = (group.to_string(), version.to_string());
@@ -107,17 +107,6 @@ fn payload_schema(payload: &Payload) -> Value {
     }
 }
 
-fn path_item(item: &PathItem) -> Value {
-    let mut out = Map::new();
-    for op in &item.ops {
-        out.insert(op.method.to_string(), operation(op));
-    }
-    if !item.params.is_empty() {
-        out.insert("parameters".into(), item.params.iter().map(param).collect());
-    }
-    Value::Object(out)
-}
-
 fn param(p: &Param) -> Value {
     let mut out = json!({
         "description": p.description,
@@ -171,11 +160,6 @@ fn operation(op: &Operation) -> Value {
         responses.insert(r.code.to_string(), resp);
     }
     out["responses"] = Value::Object(responses);
-    if !op.action.is_empty() {
-        out["x-kubernetes-action"] = json!(op.action);
-    }
-    if let Some((g, v, k)) = &op.gvk {
-        out["x-kubernetes-group-version-kind"] = gvk_value(g, v, k);
-    }
+    op.add_extensions(&mut out);
     out
 }

@@ -1,9 +1,11 @@
 //! The resolved schema model: roots per kind, extensions, metadata.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use kubehci_api::Scope;
+mod common;
+
+use common::widget;
 use kubehci_api::builtin::builtin_resources;
-use kubehci_schema::{CustomSchema, ListType, NodeId, NodeKind, ScalarType, Schemas, build_model};
+use kubehci_schema::{ListType, NodeId, NodeKind, ScalarType, Schemas, build_model};
 use serde_json::json;
 
 fn path(s: &Schemas, root: NodeId, fields: &[&str]) -> NodeId {
@@ -22,20 +24,13 @@ fn path(s: &Schemas, root: NodeId, fields: &[&str]) -> NodeId {
 }
 
 fn model() -> Schemas {
-    let mut widget = CustomSchema::new(
-        "example.com",
-        "v1",
-        "Widget",
-        "widgets",
-        Scope::Namespaced,
-        Some(
-            json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+    let mut widget = widget(
+        json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
             "ports": {"type": "array", "x-kubernetes-list-type": "map",
                       "x-kubernetes-list-map-keys": ["name", "protocol"],
                       "items": {"type": "object", "properties": {
                           "name": {"type": "string"}, "protocol": {"type": "string"}}}},
             "blob": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}}}),
-        ),
     );
     widget.subresources.push("status".into());
     build_model(&builtin_resources(), &[widget])

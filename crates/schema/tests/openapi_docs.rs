@@ -1,9 +1,10 @@
 //! Golden-ish checks of the published OpenAPI documents.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::BTreeSet;
 
-use kubehci_api::Scope;
 use kubehci_api::builtin::builtin_resources;
 use kubehci_schema::{
     CustomSchema, OpenApiCache, OpenApiDocuments, openapi_v2, openapi_v3_group_version,
@@ -12,16 +13,9 @@ use kubehci_schema::{
 use serde_json::{Value, json};
 
 fn widget() -> CustomSchema {
-    let mut c = CustomSchema::new(
-        "example.com",
-        "v1",
-        "Widget",
-        "widgets",
-        Scope::Namespaced,
-        Some(json!({"type": "object", "properties": {
+    let mut c = common::widget(json!({"type": "object", "properties": {
             "spec": {"type": "object", "nullable": true,
-                     "properties": {"size": {"type": "integer"}}}}})),
-    );
+                     "properties": {"size": {"type": "integer"}}}}}));
     c.subresources = vec!["status".into(), "scale".into()];
     c
 }

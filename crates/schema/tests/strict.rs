@@ -1,6 +1,9 @@
 //! Strict field validation: unknown and duplicate fields named as upstream names them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::widget;
 use kubehci_api::Scope;
 use kubehci_api::builtin::builtin_resources;
 use kubehci_schema::{
@@ -10,14 +13,8 @@ use kubehci_schema::{
 use serde_json::{Value, json};
 
 fn model() -> Schemas {
-    let pruned = CustomSchema::new(
-        "example.com",
-        "v1",
-        "Widget",
-        "widgets",
-        Scope::Namespaced,
-        Some(
-            json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+    let pruned = widget(
+        json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
             "size": {"type": "integer"},
             "opaque": {"type": "object"},
             "blob": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
@@ -26,7 +23,6 @@ fn model() -> Schemas {
                                                  "x-kubernetes-preserve-unknown-fields": true}}},
             "byName": {"type": "object", "additionalProperties": {
                 "type": "object", "properties": {"port": {"type": "integer"}}}}}}}}),
-        ),
     );
     let open = CustomSchema::new(
         "example.com",

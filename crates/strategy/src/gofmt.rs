@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use kubehci_api::gofmt::{go_string_map, go_string_slice};
 use kubehci_api::{FieldError, FieldErrorType};
 use serde_json::Value;
 
@@ -11,42 +12,24 @@ pub(crate) fn quote(s: &str) -> String {
     format!("{s:?}")
 }
 
-/// `map[string]string{"a":"b", "c":"d"}`, or `map[string]string(nil)` for an absent map.
-pub(crate) fn string_map(m: Option<&BTreeMap<String, String>>) -> String {
-    match m {
-        None => "map[string]string(nil)".to_string(),
-        Some(m) => {
-            let parts: Vec<String> = m
-                .iter()
-                .map(|(k, v)| format!("{}:{}", quote(k), quote(v)))
-                .collect();
-            format!("map[string]string{{{}}}", parts.join(", "))
-        }
-    }
+/// A JSON object of strings as a `map[string]string` `%#v` (absent map is `nil`).
+fn json_string_map(v: Option<&Value>) -> String {
+    let m = v.and_then(Value::as_object).map(|o| {
+        o.iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+            .collect::<BTreeMap<_, _>>()
+    });
+    go_string_map(m.as_ref())
 }
 
 /// The labels of an object-like value as `%#v` (absent map is `nil`).
 pub(crate) fn labels_of(meta: Option<&Value>) -> String {
-    let m = meta
-        .and_then(|m| m.get("labels"))
-        .and_then(Value::as_object)
-        .map(|o| {
-            o.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
-                .collect::<BTreeMap<_, _>>()
-        });
-    string_map(m.as_ref())
+    json_string_map(meta.and_then(|m| m.get("labels")))
 }
 
 /// `[]string{"a", "b"}`, or `[]string(nil)` for an absent list.
 pub(crate) fn string_slice(v: Option<&[&str]>) -> String {
-    match v {
-        None => "[]string(nil)".to_string(),
-        Some(v) => {
-            let parts: Vec<String> = v.iter().map(|s| quote(s)).collect();
-            format!("[]string{{{}}}", parts.join(", "))
-        }
-    }
+    go_string_slice(v)
 }
 
 /// A JSON array of strings as `%#v`.
@@ -65,11 +48,6 @@ pub(crate) fn label_selector(sel: Option<&Value>) -> String {
     let Some(sel) = sel.filter(|s| s.is_object()) else {
         return "null".to_string();
     };
-    let labels = sel.get("matchLabels").and_then(Value::as_object).map(|o| {
-        o.iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
-            .collect::<BTreeMap<_, _>>()
-    });
     let exprs = match sel.get("matchExpressions").and_then(Value::as_array) {
         None => "[]v1.LabelSelectorRequirement(nil)".to_string(),
         Some(a) => {
@@ -89,7 +67,7 @@ pub(crate) fn label_selector(sel: Option<&Value>) -> String {
     };
     format!(
         "v1.LabelSelector{{MatchLabels:{}, MatchExpressions:{exprs}}}",
-        string_map(labels.as_ref())
+        json_string_map(sel.get("matchLabels"))
     )
 }
 

@@ -40,7 +40,6 @@ mod prepare;
 mod probe_validation;
 mod pv;
 mod pvc;
-pub mod quantity;
 mod quota;
 mod rbac;
 mod resource_validation;
@@ -61,6 +60,8 @@ use crate::kinds::Kind;
 
 pub use certificates::set_csr_requester;
 pub use jobs::generate_job_selector;
+/// Resource quantities (kept at this path; the implementation is `kubehci_api::quantity`).
+pub use kubehci_api::quantity;
 pub use names::NameRule;
 pub use pod_update::qos_class;
 

@@ -1,36 +1,20 @@
 //! String formats from `k8s.io/apimachinery/pkg/util/validation` (and `api/validation/path`):
-//! each check returns upstream's messages, empty when the value is valid.
+//! each check returns upstream's messages, empty when the value is valid. The name checks
+//! are `kubehci_api::validation`'s, in this crate's [`Messages::COMPACT`] wording.
 
-const DNS1123_LABEL_FMT: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
-const DNS1123_LABEL_MSG: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
-const DNS1123_SUBDOMAIN_FMT: &str =
-    "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
-const DNS1123_SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
-const DNS1035_LABEL_FMT: &str = "[a-z]([-a-z0-9]*[a-z0-9])?";
-const DNS1035_LABEL_MSG: &str = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character";
-const QUALIFIED_NAME_FMT: &str = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
-const QUALIFIED_NAME_MSG: &str = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const LABEL_VALUE_FMT: &str = "(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?";
-const LABEL_VALUE_MSG: &str = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+use kubehci_api::validation::is_valid_path_segment_name as path_segment_name;
+use kubehci_api::validation::{Messages, max_len_error};
+
 const CONFIG_KEY_FMT: &str = "[-._a-zA-Z0-9]+";
 const CONFIG_KEY_MSG: &str =
     "a valid config key must consist of alphanumeric characters, '-', '_' or '.'";
 
-/// Upstream's `MaxLenError`.
-pub(crate) fn max_len_error(n: usize) -> String {
-    format!("must be no more than {n} characters")
-}
+/// The wording of this crate's messages: one space between `RegexError`'s examples.
+const MESSAGES: Messages = Messages::COMPACT;
 
-/// Upstream's `RegexError`: `msg (e.g. 'a' or 'b', regex used for validation is 'fmt')`.
+/// Upstream's `RegexError`: `msg (e.g. 'a', or 'b', regex used for validation is 'fmt')`.
 pub(crate) fn regex_error(msg: &str, fmt: &str, examples: &[&str]) -> String {
-    if examples.is_empty() {
-        return format!("{msg} (regex used for validation is '{fmt}')");
-    }
-    let ex: Vec<String> = examples.iter().map(|e| format!("'{e}', ")).collect();
-    format!(
-        "{msg} (e.g. {}regex used for validation is '{fmt}')",
-        ex.join("or ")
-    )
+    MESSAGES.regex_error(msg, fmt, examples)
 }
 
 /// Upstream's `InclusiveRangeError`.
@@ -42,134 +26,25 @@ fn lower_alnum(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit()
 }
 
-fn is_label_shape(v: &str) -> bool {
-    !v.is_empty()
-        && v.chars().all(|c| lower_alnum(c) || c == '-')
-        && v.starts_with(lower_alnum)
-        && v.ends_with(lower_alnum)
-}
-
-fn is_subdomain_shape(v: &str) -> bool {
-    v.split('.').all(is_label_shape)
-}
-
-fn is_qualified_part(v: &str) -> bool {
-    let alnum = |c: char| c.is_ascii_alphanumeric();
-    !v.is_empty()
-        && v.chars().all(|c| alnum(c) || matches!(c, '-' | '_' | '.'))
-        && v.starts_with(alnum)
-        && v.ends_with(alnum)
-}
-
 pub(crate) fn dns1123_label(v: &str) -> Vec<String> {
-    let mut errs = Vec::new();
-    if v.len() > 63 {
-        errs.push(max_len_error(63));
-    }
-    if !is_label_shape(v) {
-        if is_subdomain_shape(v) {
-            errs.push("must not contain dots".to_string());
-        } else {
-            errs.push(regex_error(
-                DNS1123_LABEL_MSG,
-                DNS1123_LABEL_FMT,
-                &["my-name", "123-abc"],
-            ));
-        }
-    }
-    errs
+    MESSAGES.dns1123_label(v)
 }
 
 pub(crate) fn dns1123_subdomain(v: &str) -> Vec<String> {
-    let mut errs = Vec::new();
-    if v.len() > 253 {
-        errs.push(max_len_error(253));
-    }
-    if !is_subdomain_shape(v) {
-        errs.push(regex_error(
-            DNS1123_SUBDOMAIN_MSG,
-            DNS1123_SUBDOMAIN_FMT,
-            &["example.com"],
-        ));
-    }
-    errs
+    MESSAGES.dns1123_subdomain(v)
 }
 
 pub(crate) fn dns1035_label(v: &str) -> Vec<String> {
-    let mut errs = Vec::new();
-    if v.len() > 63 {
-        errs.push(max_len_error(63));
-    }
-    if !(is_label_shape(v) && v.starts_with(|c: char| c.is_ascii_lowercase())) {
-        errs.push(regex_error(
-            DNS1035_LABEL_MSG,
-            DNS1035_LABEL_FMT,
-            &["my-name", "abc-123"],
-        ));
-    }
-    errs
+    MESSAGES.dns1035_label(v)
 }
 
 /// `IsQualifiedName`: an optional DNS subdomain prefix and `/`, then a name part.
 pub(crate) fn qualified_name(v: &str) -> Vec<String> {
-    let mut errs = Vec::new();
-    let parts: Vec<&str> = v.split('/').collect();
-    let name = match parts.as_slice() {
-        [name] => *name,
-        [prefix, name] => {
-            if prefix.is_empty() {
-                errs.push("prefix part must be non-empty".to_string());
-            } else {
-                errs.extend(
-                    dns1123_subdomain(prefix)
-                        .into_iter()
-                        .map(|m| format!("prefix part {m}")),
-                );
-            }
-            *name
-        }
-        _ => {
-            return vec![format!(
-                "a qualified name {} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
-                regex_error(
-                    QUALIFIED_NAME_MSG,
-                    QUALIFIED_NAME_FMT,
-                    &["MyName", "my.name", "123-abc"]
-                )
-            )];
-        }
-    };
-    if name.is_empty() {
-        errs.push("name part must be non-empty".to_string());
-    } else if name.len() > 63 {
-        errs.push(format!("name part {}", max_len_error(63)));
-    }
-    if !is_qualified_part(name) {
-        errs.push(format!(
-            "name part {}",
-            regex_error(
-                QUALIFIED_NAME_MSG,
-                QUALIFIED_NAME_FMT,
-                &["MyName", "my.name", "123-abc"]
-            )
-        ));
-    }
-    errs
+    MESSAGES.qualified_name(v)
 }
 
 pub(crate) fn label_value(v: &str) -> Vec<String> {
-    let mut errs = Vec::new();
-    if v.len() > 63 {
-        errs.push(max_len_error(63));
-    }
-    if !(v.is_empty() || is_qualified_part(v)) {
-        errs.push(regex_error(
-            LABEL_VALUE_MSG,
-            LABEL_VALUE_FMT,
-            &["MyValue", "my_value", "12345"],
-        ));
-    }
-    errs
+    MESSAGES.label_value(v)
 }
 
 fn chdir_prefix(v: &str) -> Option<String> {
@@ -199,22 +74,6 @@ pub(crate) fn config_map_key(v: &str) -> Vec<String> {
     }
     errs.extend(chdir_prefix(v));
     errs
-}
-
-/// `IsValidPathSegmentName` (or `...Prefix` when generating names).
-pub(crate) fn path_segment_name(v: &str, prefix: bool) -> Vec<String> {
-    if !prefix {
-        for bad in [".", ".."] {
-            if v == bad {
-                return vec![format!("may not be '{bad}'")];
-            }
-        }
-    }
-    ["/", "%"]
-        .iter()
-        .filter(|bad| v.contains(*bad))
-        .map(|bad| format!("may not contain '{bad}'"))
-        .collect()
 }
 
 /// `IsValidPortName` (IANA service names).

@@ -2,39 +2,19 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use kubehci_strategy::{
-    apply_defaults, prepare_for_create, prepare_for_update, validate_create, validate_update,
-};
+mod common;
+
+use common::{create_with, update};
+use kubehci_strategy::{apply_defaults, prepare_for_create, validate_create};
 use serde_json::{Value, json};
 
-fn create(group: &str, resource: &str, mut obj: Value, namespaced: bool) -> (Value, Vec<String>) {
-    apply_defaults(group, resource, &mut obj);
-    prepare_for_create(group, resource, &mut obj);
-    if namespaced {
-        obj["metadata"]["namespace"] = json!("default");
-    }
-    obj["metadata"]["uid"] = json!("u-1");
-    let errs = validate_create(group, resource, &obj)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    (obj, errs)
-}
-
-fn update(
-    group: &str,
-    resource: &str,
-    sub: Option<&str>,
-    mut new: Value,
-    old: &Value,
-) -> (Value, Vec<String>) {
-    apply_defaults(group, resource, &mut new);
-    prepare_for_update(group, resource, sub, &mut new, old);
-    let errs = validate_update(group, resource, sub, &new, old)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    (new, errs)
+fn create(group: &str, resource: &str, obj: Value, namespaced: bool) -> (Value, Vec<String>) {
+    create_with(group, resource, obj, |obj| {
+        if namespaced {
+            obj["metadata"]["namespace"] = json!("default");
+        }
+        obj["metadata"]["uid"] = json!("u-1");
+    })
 }
 
 #[test]

@@ -2,34 +2,23 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use kubehci_strategy::{
-    apply_defaults, prepare_for_create, prepare_for_update, qos_class, validate_create,
-    validate_update,
-};
+mod common;
+
+use common::create_with;
+use kubehci_strategy::qos_class;
 use serde_json::{Value, json};
 
-fn create(resource: &str, mut obj: Value) -> (Value, Vec<String>) {
-    apply_defaults("", resource, &mut obj);
-    prepare_for_create("", resource, &mut obj);
-    let md = obj["metadata"].as_object_mut().expect("metadata");
-    md.insert("namespace".into(), json!("default"));
-    md.insert("uid".into(), json!("u-1"));
-    md.insert("creationTimestamp".into(), json!("2025-05-01T10:00:00Z"));
-    let errs = validate_create("", resource, &obj)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    (obj, errs)
+fn create(resource: &str, obj: Value) -> (Value, Vec<String>) {
+    create_with("", resource, obj, |obj| {
+        let md = obj["metadata"].as_object_mut().expect("metadata");
+        md.insert("namespace".into(), json!("default"));
+        md.insert("uid".into(), json!("u-1"));
+        md.insert("creationTimestamp".into(), json!("2025-05-01T10:00:00Z"));
+    })
 }
 
-fn update(resource: &str, sub: Option<&str>, mut new: Value, old: &Value) -> (Value, Vec<String>) {
-    apply_defaults("", resource, &mut new);
-    prepare_for_update("", resource, sub, &mut new, old);
-    let errs = validate_update("", resource, sub, &new, old)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    (new, errs)
+fn update(resource: &str, sub: Option<&str>, new: Value, old: &Value) -> (Value, Vec<String>) {
+    common::update("", resource, sub, new, old)
 }
 
 fn kubectl_run() -> Value {

@@ -2,44 +2,23 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use kubehci_strategy::{
-    apply_defaults, prepare_for_create, prepare_for_update, validate_create, validate_update,
-};
+mod common;
+
+use common::{create_with, update};
 use serde_json::{Value, json};
 
 /// What the API server does on create, with the server-owned metadata filled in.
-fn create(group: &str, resource: &str, mut obj: Value) -> (Value, Vec<String>) {
-    apply_defaults(group, resource, &mut obj);
-    prepare_for_create(group, resource, &mut obj);
-    let md = obj["metadata"].as_object_mut().expect("metadata");
-    md.insert("namespace".into(), json!("default"));
-    md.insert("uid".into(), json!("6b6c5f2e-0000-4000-8000-000000000001"));
-    md.insert("creationTimestamp".into(), json!("2025-05-01T10:00:00Z"));
-    md.insert("resourceVersion".into(), json!("1"));
-    if resource == "jobs" {
-        kubehci_strategy::generate_job_selector(&mut obj);
-    }
-    let errs = validate_create(group, resource, &obj)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    (obj, errs)
-}
-
-fn update(
-    group: &str,
-    resource: &str,
-    sub: Option<&str>,
-    mut new: Value,
-    old: &Value,
-) -> (Value, Vec<String>) {
-    apply_defaults(group, resource, &mut new);
-    prepare_for_update(group, resource, sub, &mut new, old);
-    let errs = validate_update(group, resource, sub, &new, old)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    (new, errs)
+fn create(group: &str, resource: &str, obj: Value) -> (Value, Vec<String>) {
+    create_with(group, resource, obj, |obj| {
+        let md = obj["metadata"].as_object_mut().expect("metadata");
+        md.insert("namespace".into(), json!("default"));
+        md.insert("uid".into(), json!("6b6c5f2e-0000-4000-8000-000000000001"));
+        md.insert("creationTimestamp".into(), json!("2025-05-01T10:00:00Z"));
+        md.insert("resourceVersion".into(), json!("1"));
+        if resource == "jobs" {
+            kubehci_strategy::generate_job_selector(obj);
+        }
+    })
 }
 
 fn kubectl_create_deployment() -> Value {

@@ -2,12 +2,13 @@
 //! apiextensions server's table convertor builds them: `Name` first, then one column
 //! per printer column, each cell from the first JSONPath result.
 
+use kubehci_api::gofmt::{go_number, to_go_json};
 use serde_json::{Value, json};
 
 use crate::columns::{META_CREATED, NAME};
 use crate::jsonpath::JsonPath;
 use crate::util::{Ctx, Row, name, parse_time};
-use crate::{TableOptions, assemble, gofmt};
+use crate::{TableOptions, assemble};
 
 /// One `additionalPrinterColumns` entry.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -86,6 +87,18 @@ fn typed_cell(ty: &str, v: &Value, ctx: &Ctx) -> Value {
     }
 }
 
+/// What client-go's JSONPath printer writes for one result: JSON for objects and
+/// arrays, `fmt.Fprint` text for scalars, `<no value>` for null.
+fn print_result(v: &Value) -> String {
+    match v {
+        Value::Object(_) | Value::Array(_) => to_go_json(v),
+        Value::Null => "<no value>".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => go_number(n),
+        Value::String(s) => s.clone(),
+    }
+}
+
 fn cell(col: &PrinterColumn, path: &JsonPath, obj: &Value, ctx: &Ctx) -> Value {
     let found = match path.find(obj) {
         Ok(f) => f,
@@ -95,7 +108,7 @@ fn cell(col: &PrinterColumn, path: &JsonPath, obj: &Value, ctx: &Ctx) -> Value {
         return Value::Null;
     };
     if col.column_type == "string" {
-        return json!(gofmt::print_result(first));
+        return json!(print_result(first));
     }
     typed_cell(&col.column_type, first, ctx)
 }
@@ -141,4 +154,38 @@ pub fn crd_table(columns: &[PrinterColumn], objs: &[Value], opts: &TableOptions)
         })
         .collect();
     assemble(defs, rows, opts, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kubehci_api::gofmt::{
+        go_float as format_float_g, go_json_float as format_float_json, to_go_json as marshal,
+    };
+    use serde_json::json;
+
+    #[test]
+    fn floats_print_like_go() {
+        assert_eq!(format_float_g(1.5), "1.5");
+        assert_eq!(format_float_g(100000.0), "100000");
+        assert_eq!(format_float_g(1e6), "1e+06");
+        assert_eq!(format_float_g(1234567.0), "1.234567e+06");
+        assert_eq!(format_float_g(0.0001), "0.0001");
+        assert_eq!(format_float_g(0.00001), "1e-05");
+        assert_eq!(format_float_g(-2.25), "-2.25");
+        assert_eq!(format_float_json(1e21), "1e+21");
+        assert_eq!(format_float_json(1e-7), "1e-7");
+        assert_eq!(format_float_json(123456789.5), "123456789.5");
+    }
+
+    #[test]
+    fn marshal_sorts_keys_and_escapes_html() {
+        let v = json!({"b": [1, 2.5, "<a&b>"], "a": {"y": null, "x": true}});
+        assert_eq!(
+            marshal(&v),
+            r#"{"a":{"x":true,"y":null},"b":[1,2.5,"\u003ca\u0026b\u003e"]}"#
+        );
+        assert_eq!(print_result(&json!(3)), "3");
+        assert_eq!(print_result(&Value::Null), "<no value>");
+    }
 }

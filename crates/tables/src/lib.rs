@@ -14,7 +14,6 @@
 
 mod columns;
 mod crd;
-mod gofmt;
 pub mod jsonpath;
 mod printers;
 pub mod quantity;

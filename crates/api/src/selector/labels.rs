@@ -5,7 +5,8 @@ use serde_json::{Map, Value};
 
 use super::SelectorError;
 use super::parse::Parser;
-use super::validation::{is_qualified_name, is_valid_label_value};
+use crate::gofmt::go_string_slice;
+use crate::validation::{is_qualified_name, is_valid_label_value};
 
 /// A requirement's operator (`selection.Operator`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,15 +31,6 @@ pub struct Requirement {
     pub values: Vec<String>,
 }
 
-/// Go's `%#v` of a `[]string`, as upstream's field errors print value sets.
-fn go_string_slice(vals: &[String], nil: bool) -> String {
-    if nil {
-        return "[]string(nil)".to_string();
-    }
-    let items: Vec<String> = vals.iter().map(|v| format!("{v:?}")).collect();
-    format!("[]string{{{}}}", items.join(", "))
-}
-
 impl Requirement {
     /// Upstream's `NewRequirement`: validates the key, the value count for the operator
     /// and every value; errors are aggregated the way `field.ErrorList` prints them.
@@ -54,7 +46,7 @@ impl Requirement {
         let set = |detail: &str| {
             format!(
                 "values: Invalid value: {}: {detail}",
-                go_string_slice(&values, values.is_empty())
+                go_string_slice((!values.is_empty()).then_some(values.as_slice()))
             )
         };
         match operator {

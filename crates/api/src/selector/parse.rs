@@ -4,7 +4,7 @@
 
 use super::SelectorError;
 use super::labels::{Operator, Requirement};
-use super::validation::is_qualified_name;
+use crate::validation::is_qualified_name;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tok {

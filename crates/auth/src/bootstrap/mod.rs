@@ -19,16 +19,7 @@ pub const AUTOUPDATE_ANNOTATION: (&str, &str) =
 
 pub(crate) const READ: &[&str] = &["get", "list", "watch"];
 pub(crate) const WRITE: &[&str] = &["create", "delete", "deletecollection", "patch", "update"];
-pub(crate) const READ_WRITE: &[&str] = &[
-    "create",
-    "delete",
-    "deletecollection",
-    "get",
-    "list",
-    "patch",
-    "update",
-    "watch",
-];
+pub(crate) const READ_WRITE: &[&str] = kubehci_api::registry::ALL_VERBS;
 
 /// A resource rule, fields in the order the API serves them.
 pub(crate) fn rule(verbs: &[&str], groups: &[&str], resources: &[&str]) -> Value {

@@ -72,7 +72,7 @@ pub fn apply_with(
     if !applied.is_object() {
         return Err(PatchError::BadRequest(format!(
             "error decoding patch: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
-            crate::gojson::go_type_name(Some(applied))
+            kubehci_api::gofmt::go_type(applied)
         )));
     }
     let version = applied

@@ -1,10 +1,10 @@
 //! Interplay with `kubectl apply`'s client-side `last-applied-configuration` annotation
 //! when the manager is `kubectl` (upstream `lastAppliedManager`/`lastAppliedUpdater`).
 
+use kubehci_api::gofmt::to_go_json;
 use serde_json::Value;
 
 use crate::fieldpath::Set;
-use crate::gojson::to_go_json;
 use crate::ty::Ty;
 use crate::typed::{compare, to_field_set, validate};
 

@@ -4,9 +4,8 @@
 
 use std::cmp::Ordering;
 
+use kubehci_api::gofmt::{go_number, go_quote, to_go_json, write_json_str};
 use serde_json::{Map, Value};
-
-use crate::gojson::{go_number_v, go_quote, to_go_json, write_json_str};
 
 /// One path step.
 #[derive(Debug, Clone)]
@@ -242,7 +241,7 @@ fn value_to_string(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
-        Value::Number(n) => go_number_v(n),
+        Value::Number(n) => go_number(n),
         Value::String(s) => go_quote(s),
         Value::Array(items) => {
             let parts: Vec<String> = items.iter().map(value_to_string).collect();

@@ -89,13 +89,17 @@ impl Set {
         Set { members, children }
     }
 
-    pub(crate) fn intersection(&self, other: &Set) -> Set {
-        let members = self
-            .members
+    /// This set's members that are (`in_other`) or are not members of `other`.
+    fn filtered_members(&self, other: &Set, in_other: bool) -> Vec<PathElement> {
+        self.members
             .iter()
-            .filter(|m| other.members.binary_search(m).is_ok())
+            .filter(|m| other.members.binary_search(m).is_ok() == in_other)
             .cloned()
-            .collect();
+            .collect()
+    }
+
+    pub(crate) fn intersection(&self, other: &Set) -> Set {
+        let members = self.filtered_members(other, true);
         let children = merge_children(&self.children, &other.children, |a, b| match (a, b) {
             (Some(a), Some(b)) => Some(a.intersection(b)).filter(|s| !s.is_empty()),
             _ => None,
@@ -104,12 +108,7 @@ impl Set {
     }
 
     pub(crate) fn difference(&self, other: &Set) -> Set {
-        let members = self
-            .members
-            .iter()
-            .filter(|m| other.members.binary_search(m).is_err())
-            .cloned()
-            .collect();
+        let members = self.filtered_members(other, false);
         let children = merge_children(&self.children, &other.children, |a, b| match (a, b) {
             (Some(a), Some(b)) => Some(a.difference(b)).filter(|s| !s.is_empty()),
             (Some(a), None) => Some(a.clone()),
@@ -120,12 +119,7 @@ impl Set {
 
     /// Difference that also drops everything below a member of `other`.
     pub(crate) fn recursive_difference(&self, other: &Set) -> Set {
-        let members = self
-            .members
-            .iter()
-            .filter(|m| other.members.binary_search(m).is_err())
-            .cloned()
-            .collect();
+        let members = self.filtered_members(other, false);
         let mut children = Vec::new();
         for (pe, set) in &self.children {
             if other.members.binary_search(pe).is_ok() {

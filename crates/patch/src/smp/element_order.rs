@@ -1,6 +1,7 @@
 //! `$setElementOrder/<field>`: merges the field's list, then orders it by the directive,
 //! the patch and the live list, in that precedence (upstream `mergePatchIntoOriginal`).
 
+use kubehci_api::gofmt::go_v;
 use serde_json::{Map, Value};
 
 use super::list::{
@@ -13,7 +14,6 @@ use super::{
     remove_directives,
 };
 use crate::error::PatchError;
-use crate::gojson::go_v;
 use crate::ty::Ty;
 
 /// Processes every `$setElementOrder/<field>` of `patch`: merges the field's list and

@@ -1,6 +1,7 @@
 //! List handling of strategic merge patch: merge-keyed lists of maps, merged primitive
 //! lists, `$patch` list items and `$deleteFromPrimitiveList`.
 
+use kubehci_api::gofmt::go_v;
 use serde_json::Value;
 
 use super::order::normalize_element_order;
@@ -9,7 +10,6 @@ use super::{
     merge_map, no_merge_key,
 };
 use crate::error::PatchError;
-use crate::gojson::go_v;
 use crate::ty::Ty;
 
 pub(super) const SLICE: &str = "[]interface {}";

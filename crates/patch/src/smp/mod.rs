@@ -11,10 +11,10 @@ mod element_order;
 mod list;
 mod order;
 
+use kubehci_api::gofmt::{go_type, go_v};
 use serde_json::{Map, Value};
 
 use crate::error::PatchError;
-use crate::gojson::{go_type_name, go_v};
 use crate::jsonpatch::not_an_object;
 use crate::limits::{MAX_DEPTH, check_depth};
 use crate::ty::{SchemaRef, Ty};
@@ -92,7 +92,7 @@ pub(crate) fn go_eq(a: Option<&Value>, b: Option<&Value>) -> bool {
 pub(crate) fn bad_arg_type(expected: &str, actual: Option<&Value>) -> PatchError {
     PatchError::Internal(format!(
         "expected a {expected}, but received a {}",
-        go_type_name(actual)
+        actual.map_or("<nil>", go_type)
     ))
 }
 

@@ -43,7 +43,10 @@ pub(crate) fn item_element(
                 }
             }
             if fields.is_empty() {
-                let quoted: Vec<String> = keys.iter().map(|k| crate::gojson::go_quote(k)).collect();
+                let quoted: Vec<String> = keys
+                    .iter()
+                    .map(|k| kubehci_api::gofmt::go_quote(k))
+                    .collect();
                 return Err(format!(
                     "associative list with keys has an element that omits all key fields [{}] (and doesn't have default values for any key fields)",
                     quoted.join(" ")

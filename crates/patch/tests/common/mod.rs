@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use kubehci_patch::{PatchError, apply, update_managed_fields};
 use kubehci_schema::{ListType, NodeId, NodeKind, ScalarType, SchemaNode, Schemas};
 use serde_json::{Value, json};
 
@@ -285,4 +286,22 @@ pub fn entry<'a>(entries: &'a [Value], manager: &str) -> &'a Value {
         .iter()
         .find(|e| e["manager"] == manager)
         .unwrap_or_else(|| panic!("no managedFields entry for {manager}: {entries:?}"))
+}
+
+/// Server-side apply against the Deployment schema.
+pub fn ssa(
+    live: Option<&Value>,
+    applied: &Value,
+    manager: &str,
+    force: bool,
+    now: &str,
+) -> Result<Value, PatchError> {
+    let (s, root) = deployment_schema();
+    apply(live, applied, manager, force, Some((&s, root)), now)
+}
+
+/// Managed-fields tracking of an `apps/v1` non-apply write against the Deployment schema.
+pub fn track(old: Option<&Value>, new: &mut Value, manager: &str, now: &str) {
+    let (s, root) = deployment_schema();
+    update_managed_fields(old, new, manager, None, "apps/v1", now, Some((&s, root)));
 }

@@ -1,5 +1,6 @@
 //! Kubernetes resource quantities (`500m`, `1.5Gi`, `1e3`): parsing, comparison and the
-//! canonical form the API server writes back (`0.5` becomes `500m`, `1024Mi` becomes `1Gi`).
+//! canonical form the API server writes back and prints (`0.5` becomes `500m`, `1024Mi`
+//! becomes `1Gi`, `1000M` becomes `1G`).
 //!
 //! A value is held exactly as `mantissa * 10^exponent` with at most nanoscale precision
 //! (finer input is rounded away from zero, as upstream does).
@@ -57,13 +58,31 @@ const DEC_SUFFIXES: [(&str, i32); 10] = [
 ];
 const BIN_SUFFIXES: [&str; 7] = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
 
+/// The largest `e<n>` exponent [`Quantity::parse`] accepts, so that validation
+/// arithmetic stays within 128-bit nano units.
+const MAX_EXPONENT: i32 = 100;
+
 fn pow10(n: u32) -> Option<i128> {
     10i128.checked_pow(n)
 }
 
+/// `10^n` for a difference of exponents (`None` when negative or too large).
+fn pow10_i64(n: i64) -> Option<i128> {
+    u32::try_from(n).ok().and_then(pow10)
+}
+
 impl Quantity {
-    /// Parses a quantity string.
+    /// Parses a quantity string; exponents beyond `e±100` are rejected as `Numeric`.
     pub fn parse(s: &str) -> Result<Quantity, QuantityError> {
+        Self::parse_with(s, Some(MAX_EXPONENT))
+    }
+
+    /// Parses a quantity string with any `i32` exponent (`1e2147483647`), for printing.
+    pub fn parse_unbounded(s: &str) -> Result<Quantity, QuantityError> {
+        Self::parse_with(s, None)
+    }
+
+    fn parse_with(s: &str, max_exp: Option<i32>) -> Result<Quantity, QuantityError> {
         let (neg, rest) = match s.as_bytes().first() {
             Some(b'-') => (true, &s[1..]),
             Some(b'+') => (false, &s[1..]),
@@ -102,7 +121,7 @@ impl Quantity {
         }
         let mut exp = -i32::try_from(frac_part.len()).map_err(|_| QuantityError::Numeric)?;
         let format = if let Some(&(_, e)) = DEC_SUFFIXES.iter().find(|(sfx, _)| *sfx == suffix) {
-            exp += e;
+            exp = exp.checked_add(e).ok_or(QuantityError::Numeric)?;
             Format::DecimalSI
         } else if let Some(k) = BIN_SUFFIXES.iter().position(|sfx| *sfx == suffix) {
             let factor =
@@ -113,10 +132,10 @@ impl Quantity {
             Format::BinarySI
         } else if let Some(e) = suffix.strip_prefix(['e', 'E']).filter(|t| !t.is_empty()) {
             let e: i32 = e.parse().map_err(|_| QuantityError::Suffix)?;
-            if !(-100..=100).contains(&e) {
+            if max_exp.is_some_and(|max| !(-max..=max).contains(&e)) {
                 return Err(QuantityError::Numeric);
             }
-            exp += e;
+            exp = exp.checked_add(e).ok_or(QuantityError::Numeric)?;
             Format::DecimalExponent
         } else {
             return Err(QuantityError::Suffix);
@@ -124,9 +143,17 @@ impl Quantity {
         if neg {
             mant = -mant;
         }
-        Quantity { mant, exp, format }
-            .rounded_up(-9)
-            .ok_or(QuantityError::Numeric)
+        match (Quantity { mant, exp, format }).rounded_up(-9) {
+            Some(q) => Ok(q),
+            // Too far below one nano for i128 to scale: upstream rounds it up to one nano;
+            // the bounded parse (validation) has always rejected it.
+            None if max_exp.is_none() => Ok(Quantity {
+                mant: mant.signum(),
+                exp: -9,
+                format,
+            }),
+            None => Err(QuantityError::Numeric),
+        }
     }
 
     /// Parses a JSON quantity (a string or a bare number).
@@ -154,16 +181,8 @@ impl Quantity {
     /// Rounds away from zero so that no digit finer than `10^scale` remains.
     fn rounded_up(mut self, scale: i32) -> Option<Quantity> {
         if self.exp < scale {
-            let div = pow10(u32::try_from(scale - self.exp).ok()?)?;
-            let q = self.mant / div;
-            let r = self.mant % div;
-            self.mant = if r > 0 {
-                q + 1
-            } else if r < 0 {
-                q - 1
-            } else {
-                q
-            };
+            let div = pow10_i64(i64::from(scale) - i64::from(self.exp))?;
+            self.mant = self.mant / div + (self.mant % div).signum();
             self.exp = scale;
         }
         Some(self)
@@ -189,13 +208,13 @@ impl Quantity {
 
     /// The value scaled to `10^scale` units, rounded up; saturates on overflow.
     pub fn scaled(&self, scale: i32) -> i128 {
-        let diff = self.exp - scale;
+        let diff = i64::from(self.exp) - i64::from(scale);
         if diff >= 0 {
-            pow10(diff.unsigned_abs())
+            pow10_i64(diff)
                 .and_then(|f| self.mant.checked_mul(f))
                 .unwrap_or(if self.mant < 0 { i128::MIN } else { i128::MAX })
         } else {
-            match pow10(diff.unsigned_abs()) {
+            match pow10_i64(-diff) {
                 Some(d) => {
                     let q = self.mant / d;
                     if self.mant % d > 0 { q + 1 } else { q }
@@ -217,7 +236,7 @@ impl Quantity {
 
     fn normalized(&self) -> (i128, i32) {
         let (mut m, mut e) = (self.mant, self.exp);
-        while m != 0 && m % 10 == 0 {
+        while m != 0 && m % 10 == 0 && e < i32::MAX {
             m /= 10;
             e += 1;
         }
@@ -242,6 +261,7 @@ impl Quantity {
             }
             return format!("{v}{}", BIN_SUFFIXES[k]);
         }
+        // Rounding to nano units keeps `e >= -9`, so `e - r` cannot underflow.
         let (mut m, mut e) = self.normalized();
         let r = e.rem_euclid(3);
         if r != 0 {
@@ -266,20 +286,14 @@ impl Quantity {
             .unwrap_or("");
         format!("{m}{suffix}")
     }
-}
 
-impl std::fmt::Display for Quantity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.canonical())
-    }
-}
-
-impl Quantity {
     /// Compares values (formats are ignored).
     pub fn cmp_value(&self, other: &Quantity) -> Ordering {
         let e = self.exp.min(other.exp);
-        let a = pow10((self.exp - e).unsigned_abs()).and_then(|f| self.mant.checked_mul(f));
-        let b = pow10((other.exp - e).unsigned_abs()).and_then(|f| other.mant.checked_mul(f));
+        let a =
+            pow10_i64(i64::from(self.exp) - i64::from(e)).and_then(|f| self.mant.checked_mul(f));
+        let b =
+            pow10_i64(i64::from(other.exp) - i64::from(e)).and_then(|f| other.mant.checked_mul(f));
         match (a, b) {
             (Some(a), Some(b)) => a.cmp(&b),
             _ => self
@@ -290,9 +304,15 @@ impl Quantity {
     }
 }
 
+impl std::fmt::Display for Quantity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.canonical())
+    }
+}
+
 /// Rewrites every quantity of a `ResourceList` object in canonical form, rounded up to
 /// milli-units as upstream's defaulting does; unparsable values are left for validation.
-pub(crate) fn canonicalize_list(list: &mut Value) {
+pub fn canonicalize_list(list: &mut Value) {
     let Value::Object(m) = list else { return };
     for v in m.values_mut() {
         if let Some(Ok(q)) = Quantity::from_json(v) {
