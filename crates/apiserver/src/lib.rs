@@ -6,6 +6,7 @@ pub mod alloc;
 pub mod bootstrap;
 pub mod catalog;
 pub mod config;
+pub mod conversion;
 pub mod crds;
 pub mod discovery;
 pub mod informers;

@@ -7,12 +7,9 @@ use serde_json::Value;
 
 /// `/registry/<group|core>/<resource>/` - every object of a resource, all namespaces.
 pub fn resource_prefix(info: &ResourceInfo) -> String {
-    let group = if info.group.is_empty() {
-        "core"
-    } else {
-        &info.group
-    };
-    format!("/registry/{group}/{}/", info.resource)
+    let (group, resource) = crate::conversion::storage_of(info);
+    let group = if group.is_empty() { "core" } else { group };
+    format!("/registry/{group}/{resource}/")
 }
 
 /// Prefix for a list in one namespace (or the whole resource when `namespace` is empty).
@@ -99,6 +96,24 @@ pub fn decode(kv: &KeyValue) -> Result<Value, ApiError> {
     let mut obj: Value = serde_json::from_slice(&kv.value).map_err(ApiError::internal)?;
     set_resource_version(&mut obj, kv.mod_revision);
     Ok(obj)
+}
+
+/// Decodes a stored value as `info` serves it (converting resources stored in another
+/// form, see `crate::conversion`).
+pub fn decode_as(info: &ResourceInfo, kv: &KeyValue) -> Result<Value, ApiError> {
+    let mut obj = decode(kv)?;
+    crate::conversion::to_external(info, &mut obj);
+    Ok(obj)
+}
+
+/// Encodes an object of `info` for storage.
+pub fn encode_as(info: &ResourceInfo, obj: &Value) -> Result<Vec<u8>, ApiError> {
+    if crate::conversion::needs_conversion(info) {
+        let mut stored = obj.clone();
+        crate::conversion::to_storage(info, &mut stored);
+        return encode(&stored);
+    }
+    encode(obj)
 }
 
 pub fn set_resource_version(obj: &mut Value, rev: i64) {

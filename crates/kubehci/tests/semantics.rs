@@ -300,3 +300,44 @@ fn namespaces_deletecollection_and_field_selectors() {
     let none = s.ok(&["get", "cm", "-o", "name"]);
     assert!(!none.contains("configmap/c"), "{none}");
 }
+
+#[test]
+fn events_are_one_store_in_two_shapes() {
+    let s = Server::start();
+    s.ok_stdin(
+        &["create", "-f", "-"],
+        r#"{"apiVersion":"events.k8s.io/v1","kind":"Event","metadata":{"name":"e1","namespace":"default"},
+"regarding":{"kind":"Pod","name":"web-1","namespace":"default","apiVersion":"v1"},"note":"Successfully assigned default/web-1 to n1",
+"reason":"Scheduled","type":"Normal","action":"Binding","reportingController":"default-scheduler","reportingInstance":"x",
+"eventTime":"2026-01-01T00:00:00.000000Z"}"#,
+    );
+    let core = json(&s, &["get", "events.v1.", "e1", "-o", "json"]);
+    assert_eq!(core["apiVersion"], "v1");
+    assert_eq!(core["involvedObject"]["name"], "web-1");
+    assert_eq!(core["message"], "Successfully assigned default/web-1 to n1");
+    assert_eq!(core["reportingComponent"], "default-scheduler");
+    let found = s.ok(&[
+        "get",
+        "events",
+        "--field-selector",
+        "involvedObject.name=web-1",
+        "-o",
+        "name",
+    ]);
+    assert!(found.contains("e1"), "{found}");
+    s.ok_stdin(
+        &["create", "-f", "-"],
+        r#"{"apiVersion":"v1","kind":"Event","metadata":{"name":"e2","namespace":"default"},
+"involvedObject":{"kind":"Pod","name":"web-2","namespace":"default"},"message":"Back-off","reason":"BackOff","type":"Warning",
+"source":{"component":"kubelet"},"count":3}"#,
+    );
+    let new = json(&s, &["get", "events.v1.events.k8s.io", "e2", "-o", "json"]);
+    assert_eq!(new["apiVersion"], "events.k8s.io/v1");
+    assert_eq!(
+        (new["regarding"]["name"].as_str(), new["note"].as_str()),
+        (Some("web-2"), Some("Back-off"))
+    );
+    assert_eq!(new["deprecatedCount"], 3);
+    let listed = s.ok(&["get", "events.v1.events.k8s.io", "-o", "name"]);
+    assert!(listed.contains("e1") && listed.contains("e2"), "{listed}");
+}

@@ -7,7 +7,7 @@ use kubehci_store::StoreError;
 use serde_json::{Value, json};
 
 use super::ctx::Ctx;
-use crate::objects::{decode, encode, object_key, set_resource_version, store_error};
+use crate::objects::{decode_as, encode_as, object_key, set_resource_version, store_error};
 use crate::state::State;
 
 /// Delete options from the body (`DeleteOptions`) merged with the query.
@@ -125,7 +125,7 @@ pub async fn delete_one(
         else {
             return Err(ApiError::not_found(&gr, name));
         };
-        let mut obj = decode(&kv)?;
+        let mut obj = decode_as(info, &kv)?;
         if let Some(uid) = &opts.uid {
             let cur = kubehci_api::meta::uid(&obj);
             if uid != cur {
@@ -225,10 +225,10 @@ pub async fn delete_one(
         if opts.dry_run {
             return Ok((200, obj));
         }
-        if already && obj == decode(&kv)? {
+        if already && obj == decode_as(info, &kv)? {
             return Ok((200, obj));
         }
-        let bytes = encode(&obj)?;
+        let bytes = encode_as(info, &obj)?;
         match state.backend.update(&key, bytes, kv.mod_revision).await {
             Ok(rev) => {
                 set_resource_version(&mut obj, rev);
@@ -256,7 +256,7 @@ pub async fn delete_collection(
     let opts = parse_options(ctx, body)?;
     let listed = super::read::list_objects(state, ctx).await?;
     let mut deleted = Vec::new();
-    for obj in listed.decoded()? {
+    for obj in listed.decoded(&ctx.resource)? {
         let ns = kubehci_api::meta::namespace(&obj).to_string();
         let name = kubehci_api::meta::name(&obj).to_string();
         match delete_one(state, &ctx.resource, &ns, &name, &opts).await {

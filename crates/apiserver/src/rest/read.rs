@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::ctx::Ctx;
 use super::filter::ListFilter;
-use crate::objects::{decode, list_prefix, object_key, store_error};
+use crate::objects::{decode_as, list_prefix, object_key, store_error};
 use crate::state::State;
 
 /// Reads one object or 404.
@@ -24,7 +24,7 @@ pub async fn get_object(
         .await
         .map_err(|e| store_error(info, name, e))?
     {
-        Some(kv) => Ok((decode(&kv)?, kv.mod_revision)),
+        Some(kv) => Ok((decode_as(info, &kv)?, kv.mod_revision)),
         None => Err(ApiError::not_found(&info.group_resource(), name)),
     }
 }
@@ -135,7 +135,7 @@ pub async fn list_objects(state: &State, ctx: &Ctx) -> Result<Listed, ApiError> 
         let last_key = page.items.last().map(|kv| kv.key.clone());
         for kv in page.items {
             // Without a selector nothing needs decoding here.
-            if filter.is_empty() || filter.matches(&decode(&kv)?) {
+            if filter.is_empty() || filter.matches(&decode_as(info, &kv)?) {
                 items.push(kv);
             }
         }
@@ -164,8 +164,8 @@ pub async fn list_objects(state: &State, ctx: &Ctx) -> Result<Listed, ApiError> 
 
 impl Listed {
     /// The items as JSON objects with their resourceVersions.
-    pub fn decoded(&self) -> Result<Vec<Value>, ApiError> {
-        self.items.iter().map(decode).collect()
+    pub fn decoded(&self, info: &ResourceInfo) -> Result<Vec<Value>, ApiError> {
+        self.items.iter().map(|kv| decode_as(info, kv)).collect()
     }
 
     fn metadata(&self) -> Value {
@@ -191,7 +191,12 @@ impl Listed {
             if i > 0 {
                 out.push(b',');
             }
-            crate::objects::write_with_resource_version(&mut out, &kv.value, kv.mod_revision)?;
+            if crate::conversion::needs_conversion(info) {
+                let obj = decode_as(info, kv)?;
+                serde_json::to_writer(&mut out, &obj).map_err(ApiError::internal)?;
+            } else {
+                crate::objects::write_with_resource_version(&mut out, &kv.value, kv.mod_revision)?;
+            }
         }
         out.extend_from_slice(b"]}");
         Ok(out)
@@ -204,6 +209,6 @@ pub fn list_object(info: &ResourceInfo, listed: Listed) -> Result<Value, ApiErro
         "kind": info.list_kind,
         "apiVersion": info.api_version(),
         "metadata": listed.metadata(),
-        "items": listed.decoded()?,
+        "items": listed.decoded(info)?,
     }))
 }

@@ -8,7 +8,9 @@ use axum::body::Body;
 use bytes::Bytes;
 use futures::StreamExt as _;
 use http::{HeaderValue, Response, header};
-use kubehci_api::ApiError;
+use kubehci_api::{ApiError, ResourceInfo};
+
+use crate::conversion::needs_conversion;
 use kubehci_store::{Event, KeyValue, StoreError};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -16,7 +18,7 @@ use tokio::sync::mpsc;
 use super::ctx::Ctx;
 use super::filter::ListFilter;
 use super::render;
-use crate::objects::{decode, list_prefix, set_resource_version, store_error};
+use crate::objects::{decode_as, list_prefix, set_resource_version, store_error};
 use crate::respond::Resp;
 use crate::state::State;
 
@@ -73,7 +75,7 @@ pub async fn watch(state: Arc<State>, ctx: Ctx) -> Result<Resp, ApiError> {
             .await
             .map_err(|e| store_error(&info, "", e))?;
         for kv in &page.items {
-            let obj = decode(kv)?;
+            let obj = decode_as(&info, kv)?;
             if filter.matches(&obj) {
                 initial.push(obj);
             }
@@ -150,7 +152,7 @@ pub async fn watch(state: Arc<State>, ctx: Ctx) -> Result<Resp, ApiError> {
                         Some(Ok(ev)) => ev,
                     };
                     last_rev = ev.revision();
-                    if let Some((kind, src)) = classify(&filter, &ev) {
+                    if let Some((kind, src)) = classify(&info, &filter, &ev) {
                         let bytes = event_line(&ctx, kind, src);
                         if !bytes.is_empty() && tx.send(bytes).await.is_err() {
                             return;
@@ -183,18 +185,22 @@ fn ctx_content_type_table() -> String {
 /// Maps a store event to a watch event through the filter, upstream-style: an object
 /// that stops matching is DELETED for this watcher, one that starts matching is ADDED.
 /// Without a selector nothing is decoded: the event's type follows from the store event.
-fn classify<'a>(filter: &ListFilter, ev: &'a Event) -> Option<(&'static str, Source<'a>)> {
+fn classify<'a>(
+    info: &ResourceInfo,
+    filter: &ListFilter,
+    ev: &'a Event,
+) -> Option<(&'static str, Source<'a>)> {
     match ev {
-        Event::Put { kv, prev } if filter.is_empty() => Some((
+        Event::Put { kv, prev } if filter.is_empty() && !needs_conversion(info) => Some((
             if prev.is_some() { "MODIFIED" } else { "ADDED" },
             Source::Stored(kv, kv.mod_revision),
         )),
         Event::Put { kv, prev } => {
-            let obj = decode(kv).ok()?;
+            let obj = decode_as(info, kv).ok()?;
             let now_m = filter.matches(&obj);
             let was_m = prev
                 .as_ref()
-                .and_then(|p| decode(p).ok())
+                .and_then(|p| decode_as(info, p).ok())
                 .is_some_and(|o| filter.matches(&o));
             match (prev.is_some() && was_m, now_m) {
                 (true, true) => Some(("MODIFIED", Source::Decoded(obj))),
@@ -203,11 +209,11 @@ fn classify<'a>(filter: &ListFilter, ev: &'a Event) -> Option<(&'static str, Sou
                 (false, false) => None,
             }
         }
-        Event::Delete { prev, revision } if filter.is_empty() => {
+        Event::Delete { prev, revision } if filter.is_empty() && !needs_conversion(info) => {
             Some(("DELETED", Source::Stored(prev, *revision)))
         }
         Event::Delete { prev, revision } => {
-            let mut obj = decode(prev).ok()?;
+            let mut obj = decode_as(info, prev).ok()?;
             if !filter.matches(&obj) {
                 return None;
             }
@@ -239,7 +245,7 @@ fn event_line(ctx: &Ctx, kind: &str, src: Source<'_>) -> Bytes {
             out.extend_from_slice(b"}\n");
             Bytes::from(out)
         }
-        Source::Stored(kv, rev) => match decode(kv) {
+        Source::Stored(kv, rev) => match decode_as(&ctx.resource, kv) {
             Ok(mut obj) => {
                 set_resource_version(&mut obj, rev);
                 line(kind, render::render_watch_object(ctx, obj))

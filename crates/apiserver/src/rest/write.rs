@@ -9,7 +9,7 @@ use super::ctx::Ctx;
 use super::hooks;
 use super::read::get_object;
 use crate::negotiate::{BodyType, body_type};
-use crate::objects::{decode, encode, object_key, set_resource_version, store_error};
+use crate::objects::{decode_as, encode_as, object_key, set_resource_version, store_error};
 use crate::state::State;
 
 /// Decodes a create/update body in the request's content type.
@@ -255,7 +255,7 @@ pub async fn create_decoded(state: &State, ctx: &Ctx, mut obj: Value) -> Result<
         return Ok(obj);
     }
     let key = object_key(&info, &ns, &name);
-    let bytes = encode(&obj)?;
+    let bytes = encode_as(&info, &obj)?;
     match state.backend.create(&key, bytes).await {
         Ok(rev) => {
             set_resource_version(&mut obj, rev);
@@ -327,7 +327,7 @@ pub async fn update(
                 other => return other.map(|o| (201, o)),
             }
         };
-        let old = decode(&kv)?;
+        let old = decode_as(&info, &kv)?;
         let mut new = match &mutation {
             Mutation::Replace(v) => v.clone(),
             Mutation::Patch(bt, body) => {
@@ -363,7 +363,7 @@ pub async fn update(
                 Err(e) => return Err(store_error(&info, &name, e)),
             }
         }
-        let bytes = encode(&new)?;
+        let bytes = encode_as(&info, &new)?;
         match state.backend.update(&key, bytes, kv.mod_revision).await {
             Ok(rev) => {
                 super::admission::after_update(state, &info, &old, &new);
