@@ -18,6 +18,7 @@ pub mod request_info;
 pub mod respond;
 pub mod rest;
 pub mod reviews;
+pub mod satokens;
 pub mod schemas;
 pub mod server;
 pub mod startup;

@@ -95,6 +95,9 @@ async fn handle(
         Ok(u) => u,
         Err(_) => return respond::error(&ApiError::unauthorized()),
     };
+    if !crate::satokens::still_valid(&state, &user).await {
+        return respond::error(&ApiError::unauthorized());
+    }
     let anonymous = user.name == "system:anonymous";
     if anonymous && !is_public(&path) {
         return respond::error(&ApiError::unauthorized());

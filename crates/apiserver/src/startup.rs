@@ -132,11 +132,18 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, StartError> {
     } else {
         StaticTokens::new()
     };
+    let sa_signer =
+        kubehci_auth::satoken::SaSigner::load_or_create(&dir.join("pki").join("sa.key"))?;
+    let authenticators = kubehci_auth::TokenAuthenticators(vec![
+        Arc::new(tokens),
+        Arc::new(crate::satokens::SaTokens(sa_signer.verifier())),
+    ]);
     let state = Arc::new(State {
         backend: backend.clone(),
         catalog: CatalogHandle::new(Catalog::new(kubehci_api::builtin::builtin_resources())),
         allocators,
-        authn: Authenticator::new(Arc::new(tokens)),
+        authn: Authenticator::new(Arc::new(authenticators)),
+        sa_signer,
         rbac: RbacCache::new(),
         // Filled by the first CRD load below (built-ins plus CRDs), before serving.
         openapi: kubehci_schema::OpenApiCache::new(&[], &[]),

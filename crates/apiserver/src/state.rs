@@ -19,6 +19,8 @@ pub struct State {
     pub catalog: CatalogHandle,
     pub allocators: ServiceAllocators,
     pub authn: Authenticator,
+    /// Signs service-account tokens (`DIR/pki/sa.key`).
+    pub sa_signer: kubehci_auth::satoken::SaSigner,
     pub rbac: RbacCache,
     /// OpenAPI documents and the schema model of the current catalogue.
     pub openapi: kubehci_schema::OpenApiCache,

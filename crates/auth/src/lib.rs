@@ -15,6 +15,7 @@ pub mod forbidden;
 pub mod impersonate;
 pub mod pki;
 pub mod rbac;
+pub mod satoken;
 pub mod tokenfile;
 pub mod user;
 

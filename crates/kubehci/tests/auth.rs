@@ -231,3 +231,42 @@ fn kc_bad_token(s: &Server, dir: &std::path::Path) {
     let (ok, text) = run(s, &path, &["get", "pods"]);
     assert!(!ok && text.contains("Unauthorized"), "{text}");
 }
+
+fn token_kubeconfig(s: &Server, token: &str) -> std::path::PathBuf {
+    let ca = std::fs::read_to_string(s.dir.join("pki/ca.crt")).unwrap();
+    let kc = Kubeconfig {
+        cluster_name: "kubehci".into(),
+        server: format!("https://{}", s.addr),
+        ca_pem: ca,
+        user_name: "bearer".into(),
+        client: None,
+        token: Some(token.into()),
+        namespace: None,
+    };
+    let path = s.dir.join("bearer.kubeconfig");
+    std::fs::write(&path, kubeconfig_yaml(&kc).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn service_account_tokens() {
+    let s = Server::start();
+    s.ok(&["create", "serviceaccount", "robot"]);
+    let token = s.ok(&["create", "token", "robot", "--duration=1h"]);
+    let token = token.trim();
+    assert_eq!(token.split('.').count(), 3, "{token}");
+    let kc = token_kubeconfig(&s, token);
+    let (ok, who) = run(&s, &kc, &["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"]);
+    assert!(ok, "{who}");
+    assert_eq!(who, "system:serviceaccount:default:robot");
+    let (ok, err) = run(&s, &kc, &["get", "secrets"]);
+    assert!(!ok && err.contains(r#"User "system:serviceaccount:default:robot" cannot list resource "secrets""#), "{err}");
+    s.ok(&["create", "rolebinding", "robot-view", "--clusterrole=view", "--serviceaccount=default:robot"]);
+    s.eventually(10, "the binding to take effect", || run(&s, &kc, &["get", "pods"]).0);
+    let short = s.kubectl(&["create", "token", "robot", "--duration=1m"]);
+    assert!(String::from_utf8_lossy(&short.stderr).contains("may not specify a duration less than 10 minutes"));
+    // A deleted account's tokens stop working.
+    s.ok(&["delete", "serviceaccount", "robot"]);
+    let (ok, err) = run(&s, &kc, &["get", "pods"]);
+    assert!(!ok && err.contains("Unauthorized"), "{err}");
+}

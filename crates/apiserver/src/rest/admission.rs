@@ -51,8 +51,18 @@ async fn check_namespace(state: &State, ctx: &Ctx, obj: &Value) -> Result<(), Ap
     Ok(())
 }
 
-pub async fn admit_create(state: &State, ctx: &Ctx, obj: &mut Value) -> Result<(), ApiError> {
+/// Mutating admission, before the strategy validates: namespace lifecycle, pod plugins.
+pub async fn admit_mutating(state: &State, ctx: &Ctx, obj: &mut Value) -> Result<(), ApiError> {
     check_namespace(state, ctx, obj).await?;
+    if ctx.resource.group.is_empty() && ctx.resource.resource == "pods" {
+        super::pod_admission::admit_pod(state, ctx, obj).await?;
+    }
+    Ok(())
+}
+
+/// Allocation after validation (Service cluster IPs and node ports); undone by
+/// [`undo_create`] when the create does not happen.
+pub async fn admit_create(state: &State, ctx: &Ctx, obj: &mut Value) -> Result<(), ApiError> {
     if is_service(&ctx.resource) {
         state.allocators.allocate(obj, None).map_err(|errs| {
             ApiError::invalid(

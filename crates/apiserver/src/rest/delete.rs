@@ -154,7 +154,10 @@ pub async fn delete_one(
         let already = obj.pointer("/metadata/deletionTimestamp").is_some();
         let is_namespace = info.group.is_empty() && info.resource == "namespaces";
         let grace = pod_grace(info, &obj, opts.grace);
-        let mut pending = !finalizers.is_empty() || is_namespace || grace.is_some_and(|g| g > 0);
+        // A namespace waits for its content to go (spec.finalizers, emptied by the
+        // namespace controller through `finalize`) unless that already happened.
+        let ns_pending = is_namespace && !(already && namespace_finalized(&obj));
+        let mut pending = !finalizers.is_empty() || ns_pending || grace.is_some_and(|g| g > 0);
         if !already {
             match opts.propagation.as_deref() {
                 Some("Foreground") => {
@@ -239,6 +242,13 @@ pub async fn delete_one(
         }
     }
     Err(ApiError::conflict_modified(&gr, name))
+}
+
+/// Whether a namespace's `spec.finalizers` are all gone.
+pub fn namespace_finalized(ns: &Value) -> bool {
+    ns.pointer("/spec/finalizers")
+        .and_then(Value::as_array)
+        .is_none_or(Vec::is_empty)
 }
 
 /// DELETE on a single object.

@@ -7,6 +7,7 @@ pub mod custom;
 pub mod delete;
 pub mod filter;
 pub mod hooks;
+pub mod pod_admission;
 pub mod read;
 pub mod render;
 pub mod scale;
@@ -130,11 +131,15 @@ async fn dispatch(state: &State, ctx: &mut Ctx, body: &[u8]) -> Result<Dispatche
             let (code, obj) = scale::serve(state, ctx, body).await?;
             Ok(Dispatched::Object(code, obj))
         }
+        ("token", "create") if info.resource == "serviceaccounts" => {
+            let (code, obj) = crate::satokens::token_request(state, ctx, body).await?;
+            Ok(Dispatched::Object(code, obj))
+        }
         ("binding", "create") => {
             let (code, obj) = crate::subresources::bind(state, ctx, body).await?;
             Ok(Dispatched::Object(code, obj))
         }
-        ("approval", "update" | "patch") => {
+        ("approval" | "finalize", "update" | "patch") => {
             let (code, obj) = if verb == "update" {
                 write::replace(state, ctx, body).await?
             } else {

@@ -222,6 +222,7 @@ pub async fn create_decoded(state: &State, ctx: &Ctx, mut obj: Value) -> Result<
             "create",
         ));
     }
+    super::admission::admit_mutating(state, ctx, &mut obj).await?;
     hooks::prepare_create(state, &info, &mut obj);
     match (info.group.as_str(), info.resource.as_str()) {
         ("batch", "jobs") => kubehci_strategy::generate_job_selector(&mut obj),
@@ -352,6 +353,8 @@ pub async fn update(
         // An object being deleted whose last finalizer went away is deleted now.
         if new.pointer("/metadata/deletionTimestamp").is_some()
             && kubehci_api::meta::finalizers(&new).is_empty()
+            && (!(info.group.is_empty() && info.resource == "namespaces")
+                || super::delete::namespace_finalized(&new))
         {
             match state.backend.delete(&key, Some(kv.mod_revision)).await {
                 Ok((rev, _)) => {

@@ -266,7 +266,7 @@ fn load_key(key_pem: &str) -> Result<KeyPair> {
     Ok(KeyPair::from_pem(key_pem)?)
 }
 
-fn write_file(path: &Path, text: &str, mode: u32) -> Result<()> {
+pub(crate) fn write_file(path: &Path, text: &str, mode: u32) -> Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let mut f = std::fs::OpenOptions::new()
