@@ -341,3 +341,53 @@ fn events_are_one_store_in_two_shapes() {
     let listed = s.ok(&["get", "events.v1.events.k8s.io", "-o", "name"]);
     assert!(listed.contains("e1") && listed.contains("e2"), "{listed}");
 }
+
+#[test]
+fn limit_ranges_and_quotas() {
+    let s = Server::start_with(&["--disable-controllers", "--disable-scheduler"]);
+    s.ok(&["create", "ns", "q"]);
+    s.ok_stdin(
+        &["apply", "-f", "-"],
+        "apiVersion: v1\nkind: LimitRange\nmetadata: {name: lr, namespace: q}\nspec:\n  limits:\n  - type: Container\n    default: {cpu: 500m}\n    defaultRequest: {cpu: 100m}\n    max: {cpu: \"1\"}\n",
+    );
+    s.ok(&["run", "a", "-n", "q", "--image=busybox"]);
+    let pod = json(&s, &["get", "pod", "a", "-n", "q", "-o", "json"]);
+    assert_eq!(
+        pod["spec"]["containers"][0]["resources"],
+        serde_json::json!({"limits": {"cpu": "500m"}, "requests": {"cpu": "100m"}})
+    );
+    assert_eq!(
+        pod["metadata"]["annotations"]["kubernetes.io/limit-ranger"],
+        "LimitRanger plugin set: cpu request for container a; cpu limit for container a"
+    );
+    assert_eq!(pod["spec"]["serviceAccountName"], "default");
+    assert!(
+        pod["spec"]["tolerations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["key"] == "node.kubernetes.io/unreachable" && t["tolerationSeconds"] == 300)
+    );
+    let err = s.fails(&["run", "big", "-n", "q", "--image=busybox", "--overrides", r#"{"spec":{"containers":[{"name":"big","image":"busybox","resources":{"limits":{"cpu":"2"}}}]}}"#]);
+    assert!(
+        err.contains(
+            r#"pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2"#
+        ),
+        "{err}"
+    );
+    s.ok_stdin(&["apply", "-f", "-"], "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: quota, namespace: q}\nspec:\n  hard: {pods: \"2\", requests.cpu: 250m}\n");
+    let q = json(&s, &["get", "quota", "quota", "-n", "q", "-o", "json"]);
+    assert_eq!(
+        q["status"]["used"],
+        serde_json::json!({"pods": "1", "requests.cpu": "100m"}),
+        "{q}"
+    );
+    s.ok(&["run", "b", "-n", "q", "--image=busybox"]);
+    let err = s.fails(&["run", "c", "-n", "q", "--image=busybox"]);
+    assert!(
+        err.contains(r#"pods "c" is forbidden: exceeded quota: quota, requested: pods=1,requests.cpu=100m, used: pods=2,requests.cpu=200m, limited: pods=2,requests.cpu=250m"#),
+        "{err}"
+    );
+    let q = json(&s, &["get", "quota", "quota", "-n", "q", "-o", "json"]);
+    assert_eq!(q["status"]["used"]["pods"], "2");
+}

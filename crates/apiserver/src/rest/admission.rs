@@ -56,8 +56,17 @@ pub async fn admit_mutating(state: &State, ctx: &Ctx, obj: &mut Value) -> Result
     check_namespace(state, ctx, obj).await?;
     if ctx.resource.group.is_empty() && ctx.resource.resource == "pods" {
         super::pod_admission::admit_pod(state, ctx, obj).await?;
+        super::limits_admission::admit(state, ctx.namespace(), obj).await?;
     }
     Ok(())
+}
+
+/// Validating admission after the strategy accepted the object: quotas.
+pub async fn admit_validating(state: &State, ctx: &Ctx, obj: &mut Value) -> Result<(), ApiError> {
+    if ctx.resource.group.is_empty() && ctx.resource.resource == "resourcequotas" {
+        super::quota_admission::initial_status(state, obj).await?;
+    }
+    super::quota_admission::admit(state, &ctx.resource, obj, ctx.query.dry_run).await
 }
 
 /// Allocation after validation (Service cluster IPs and node ports); undone by

@@ -249,6 +249,7 @@ pub async fn create_decoded(state: &State, ctx: &Ctx, mut obj: Value) -> Result<
     }
     let name = kubehci_api::meta::name(&obj).to_string();
     let ns = kubehci_api::meta::namespace(&obj).to_string();
+    super::admission::admit_validating(state, ctx, &mut obj).await?;
     super::admission::admit_create(state, ctx, &mut obj).await?;
     hooks::record_update_manager(state, ctx, None, &mut obj);
     if ctx.query.dry_run {
