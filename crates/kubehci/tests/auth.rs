@@ -256,15 +256,40 @@ fn service_account_tokens() {
     let token = token.trim();
     assert_eq!(token.split('.').count(), 3, "{token}");
     let kc = token_kubeconfig(&s, token);
-    let (ok, who) = run(&s, &kc, &["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"]);
+    let (ok, who) = run(
+        &s,
+        &kc,
+        &[
+            "auth",
+            "whoami",
+            "-o",
+            "jsonpath={.status.userInfo.username}",
+        ],
+    );
     assert!(ok, "{who}");
     assert_eq!(who, "system:serviceaccount:default:robot");
     let (ok, err) = run(&s, &kc, &["get", "secrets"]);
-    assert!(!ok && err.contains(r#"User "system:serviceaccount:default:robot" cannot list resource "secrets""#), "{err}");
-    s.ok(&["create", "rolebinding", "robot-view", "--clusterrole=view", "--serviceaccount=default:robot"]);
-    s.eventually(10, "the binding to take effect", || run(&s, &kc, &["get", "pods"]).0);
+    assert!(
+        !ok && err.contains(
+            r#"User "system:serviceaccount:default:robot" cannot list resource "secrets""#
+        ),
+        "{err}"
+    );
+    s.ok(&[
+        "create",
+        "rolebinding",
+        "robot-view",
+        "--clusterrole=view",
+        "--serviceaccount=default:robot",
+    ]);
+    s.eventually(10, "the binding to take effect", || {
+        run(&s, &kc, &["get", "pods"]).0
+    });
     let short = s.kubectl(&["create", "token", "robot", "--duration=1m"]);
-    assert!(String::from_utf8_lossy(&short.stderr).contains("may not specify a duration less than 10 minutes"));
+    assert!(
+        String::from_utf8_lossy(&short.stderr)
+            .contains("may not specify a duration less than 10 minutes")
+    );
     // A deleted account's tokens stop working.
     s.ok(&["delete", "serviceaccount", "robot"]);
     let (ok, err) = run(&s, &kc, &["get", "pods"]);
