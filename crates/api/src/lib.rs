@@ -10,6 +10,7 @@ pub mod field;
 pub mod gofmt;
 pub mod meta;
 pub mod quantity;
+pub mod quota;
 pub mod registry;
 pub mod selector;
 pub mod status;

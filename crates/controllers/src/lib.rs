@@ -16,6 +16,7 @@ pub mod namespace;
 pub mod nodelifecycle;
 pub mod replicaset;
 pub mod replicationcontroller;
+pub mod resourcequota;
 pub mod serviceaccount;
 pub mod statefulset;
 
@@ -46,6 +47,7 @@ fn controllers() -> Vec<(&'static str, fn(Arc<Context>) -> ControllerFuture)> {
         ("endpointslice", |c| Box::pin(endpointslice::run(c))),
         ("serviceaccount", |c| Box::pin(serviceaccount::run(c))),
         ("nodelifecycle", |c| Box::pin(nodelifecycle::run(c))),
+        ("resourcequota", |c| Box::pin(resourcequota::run(c))),
     ]
 }
 

@@ -391,3 +391,15 @@ fn limit_ranges_and_quotas() {
     let q = json(&s, &["get", "quota", "quota", "-n", "q", "-o", "json"]);
     assert_eq!(q["status"]["used"]["pods"], "2");
 }
+
+#[test]
+fn quota_usage_follows_deletions() {
+    let s = Server::start_with(&["--disable-scheduler", "--controllers=resourcequota"]);
+    s.ok_stdin(&["apply", "-f", "-"], "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: cm-quota}\nspec:\n  hard: {configmaps: \"10\"}\n");
+    s.ok(&["create", "cm", "one"]);
+    s.ok(&["create", "cm", "two"]);
+    let used = || s.ok(&["get", "quota", "cm-quota", "-o", "jsonpath={.status.used.configmaps}"]);
+    s.eventually(15, "usage 2", || used() == "2");
+    s.ok(&["delete", "cm", "one"]);
+    s.eventually(15, "usage back to 1", || used() == "1");
+}

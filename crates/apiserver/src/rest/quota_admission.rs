@@ -6,115 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use kubehci_api::quantity::{Format, Quantity};
+use kubehci_api::quota::{Usage, contribution, counted_on, format_amount, milli};
 use kubehci_api::{ApiError, ResourceInfo};
 use serde_json::{Value, json};
 
 use crate::state::State;
-
-/// Usage in milli-units (counts are x1000 too, so one type serves all).
-type Usage = BTreeMap<String, i128>;
-
-fn milli(v: Option<&Value>) -> i128 {
-    v.and_then(Quantity::from_json)
-        .and_then(Result::ok)
-        .map(|q| q.milli_value())
-        .unwrap_or(0)
-}
-
-fn terminal(pod: &Value) -> bool {
-    matches!(
-        pod.pointer("/status/phase").and_then(Value::as_str),
-        Some("Succeeded" | "Failed")
-    )
-}
-
-/// The usage one object contributes, keyed by quota resource names.
-fn contribution(group: &str, resource: &str, obj: &Value) -> Usage {
-    let mut u = Usage::new();
-    let count_key = if group.is_empty() {
-        format!("count/{resource}")
-    } else {
-        format!("count/{resource}.{group}")
-    };
-    u.insert(count_key, 1000);
-    if !group.is_empty() {
-        return u;
-    }
-    match resource {
-        "pods" if !terminal(obj) => {
-            u.insert("pods".into(), 1000);
-            for (key, sub) in [("requests", "requests"), ("limits", "limits")] {
-                for r in ["cpu", "memory", "ephemeral-storage"] {
-                    let sum: i128 = obj
-                        .pointer("/spec/containers")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                        .map(|c| milli(c.pointer(&format!("/resources/{sub}/{r}"))))
-                        .sum();
-                    u.insert(format!("{key}.{r}"), sum);
-                    if key == "requests" {
-                        u.insert(r.to_string(), sum);
-                    }
-                }
-            }
-        }
-        "services" => {
-            u.insert("services".into(), 1000);
-            let ty = obj
-                .pointer("/spec/type")
-                .and_then(Value::as_str)
-                .unwrap_or("ClusterIP");
-            let ports = obj
-                .pointer("/spec/ports")
-                .and_then(Value::as_array)
-                .map_or(0, Vec::len) as i128;
-            match ty {
-                "NodePort" => {
-                    u.insert("services.nodeports".into(), ports * 1000);
-                }
-                "LoadBalancer" => {
-                    u.insert("services.loadbalancers".into(), 1000);
-                    u.insert("services.nodeports".into(), ports * 1000);
-                }
-                _ => {}
-            }
-        }
-        "persistentvolumeclaims" => {
-            u.insert("persistentvolumeclaims".into(), 1000);
-            u.insert(
-                "requests.storage".into(),
-                milli(obj.pointer("/spec/resources/requests/storage")),
-            );
-        }
-        "configmaps" | "secrets" | "replicationcontrollers" | "resourcequotas" => {
-            u.insert(resource.to_string(), 1000);
-        }
-        _ => {}
-    }
-    u
-}
-
-/// Which (group, resource) a quota resource name is counted on.
-fn counted_on(name: &str) -> Option<(String, String)> {
-    if let Some(rest) = name.strip_prefix("count/") {
-        return Some(match rest.split_once('.') {
-            Some((r, g)) => (g.to_string(), r.to_string()),
-            None => (String::new(), rest.to_string()),
-        });
-    }
-    let core = |r: &str| Some((String::new(), r.to_string()));
-    match name {
-        "pods" | "cpu" | "memory" | "ephemeral-storage" => core("pods"),
-        n if n.starts_with("requests.") && n != "requests.storage" => core("pods"),
-        n if n.starts_with("limits.") => core("pods"),
-        "services" | "services.nodeports" | "services.loadbalancers" => core("services"),
-        "persistentvolumeclaims" | "requests.storage" => core("persistentvolumeclaims"),
-        "configmaps" | "secrets" | "replicationcontrollers" | "resourcequotas" => core(name),
-        _ => None,
-    }
-}
 
 async fn usage_of(state: &State, ns: &str, group: &str, resource: &str) -> Result<Usage, ApiError> {
     let g = if group.is_empty() { "core" } else { group };
@@ -133,24 +29,6 @@ async fn usage_of(state: &State, ns: &str, group: &str, resource: &str) -> Resul
         }
     }
     Ok(total)
-}
-
-/// A usage amount as upstream prints it: counts bare, cpu in cores or millicores, bytes
-/// in binary SI.
-pub fn format_amount(name: &str, milli: i128) -> String {
-    let bytes_like = name.contains("memory") || name.contains("storage");
-    if bytes_like {
-        return Quantity::from_int(
-            i64::try_from(milli / 1000).unwrap_or(i64::MAX),
-            Format::BinarySI,
-        )
-        .canonical();
-    }
-    if milli % 1000 == 0 {
-        (milli / 1000).to_string()
-    } else {
-        format!("{milli}m")
-    }
 }
 
 fn list(u: &Usage, keys: &[String]) -> String {
