@@ -398,7 +398,15 @@ fn quota_usage_follows_deletions() {
     s.ok_stdin(&["apply", "-f", "-"], "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: cm-quota}\nspec:\n  hard: {configmaps: \"10\"}\n");
     s.ok(&["create", "cm", "one"]);
     s.ok(&["create", "cm", "two"]);
-    let used = || s.ok(&["get", "quota", "cm-quota", "-o", "jsonpath={.status.used.configmaps}"]);
+    let used = || {
+        s.ok(&[
+            "get",
+            "quota",
+            "cm-quota",
+            "-o",
+            "jsonpath={.status.used.configmaps}",
+        ])
+    };
     s.eventually(15, "usage 2", || used() == "2");
     s.ok(&["delete", "cm", "one"]);
     s.eventually(15, "usage back to 1", || used() == "1");
