@@ -28,9 +28,10 @@ use std::time::Duration;
 pub use context::{Context, Error, Options};
 
 type ControllerFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
+type StartFn = fn(Arc<Context>) -> ControllerFuture;
 
 /// Every controller by name, as `--controllers` and logs call them.
-fn controllers() -> Vec<(&'static str, fn(Arc<Context>) -> ControllerFuture)> {
+fn controllers() -> Vec<(&'static str, StartFn)> {
     vec![
         ("deployment", |c| Box::pin(deployment::run(c))),
         ("replicaset", |c| Box::pin(replicaset::run(c))),
