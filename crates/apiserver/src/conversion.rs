@@ -70,12 +70,11 @@ pub fn to_external(info: &ResourceInfo, obj: &mut Value) {
             "events.k8s.io/v1",
         );
         // core/v1's empty `source` is not part of the new shape.
-        if let Some(m) = obj.as_object_mut() {
-            if m.get("deprecatedSource")
+        if let Some(m) = obj.as_object_mut()
+            && m.get("deprecatedSource")
                 .is_some_and(|s| s.as_object().is_some_and(Map::is_empty))
-            {
-                m.remove("deprecatedSource");
-            }
+        {
+            m.remove("deprecatedSource");
         }
     }
 }

@@ -128,14 +128,13 @@ pub async fn token_request(
             .get("uid")
             .and_then(Value::as_str)
             .filter(|u| !u.is_empty())
+            && want != uid
         {
-            if want != uid {
-                return Err(ApiError::conflict(
-                    &GroupResource::new("", "pods"),
-                    pname,
-                    "the UID in the bound object reference does not match",
-                ));
-            }
+            return Err(ApiError::conflict(
+                &GroupResource::new("", "pods"),
+                pname,
+                "the UID in the bound object reference does not match",
+            ));
         }
         pod = Some(ObjectClaim {
             name: pname.to_string(),

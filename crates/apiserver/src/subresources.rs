@@ -63,14 +63,13 @@ pub async fn bind(state: &State, ctx: &mut Ctx, body: &[u8]) -> Result<(u16, Val
             .pointer("/metadata/uid")
             .and_then(Value::as_str)
             .filter(|u| !u.is_empty())
+            && uid != kubehci_api::meta::uid(&pod)
         {
-            if uid != kubehci_api::meta::uid(&pod) {
-                return Err(ApiError::conflict(
-                    &gr,
-                    &name,
-                    "the UID in the binding does not match the pod",
-                ));
-            }
+            return Err(ApiError::conflict(
+                &gr,
+                &name,
+                "the UID in the binding does not match the pod",
+            ));
         }
         pod["spec"]["nodeName"] = json!(node);
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);

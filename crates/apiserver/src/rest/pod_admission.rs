@@ -140,17 +140,17 @@ async fn priority(state: &State, ctx: &Ctx, pod: &mut Value) -> Result<(), ApiEr
     match found {
         Some((name, pc)) => {
             let value = pc.get("value").and_then(Value::as_i64).unwrap_or(0);
-            if let Some(p) = spec.get("priority").and_then(Value::as_i64) {
-                if p != value {
-                    return Err(ApiError::forbidden(
-                        &GroupResource::new("", "pods"),
-                        kubehci_api::meta::name(pod),
-                        format!(
-                            "pods {:?} is forbidden: the integer value of priority ({p}) must not be provided in pod spec; priority admission controller computed {value} from the given PriorityClass name",
-                            kubehci_api::meta::name(pod)
-                        ),
-                    ));
-                }
+            if let Some(p) = spec.get("priority").and_then(Value::as_i64)
+                && p != value
+            {
+                return Err(ApiError::forbidden(
+                    &GroupResource::new("", "pods"),
+                    kubehci_api::meta::name(pod),
+                    format!(
+                        "pods {:?} is forbidden: the integer value of priority ({p}) must not be provided in pod spec; priority admission controller computed {value} from the given PriorityClass name",
+                        kubehci_api::meta::name(pod)
+                    ),
+                ));
             }
             spec.insert("priorityClassName".into(), json!(name));
             spec.insert("priority".into(), json!(value));
