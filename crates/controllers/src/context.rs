@@ -17,6 +17,8 @@ pub struct Options {
     /// Default toleration of `node.kubernetes.io/unreachable` and `not-ready` added to pods
     /// (`--default-not-ready-toleration-seconds`, upstream 300 s).
     pub pod_eviction_timeout: Duration,
+    /// The cluster CA (PEM) published as `kube-root-ca.crt` in every namespace.
+    pub root_ca_pem: Option<String>,
 }
 
 impl Default for Options {
@@ -29,6 +31,7 @@ impl Default for Options {
             controllers: vec!["*".into()],
             node_monitor_grace_period: Duration::from_secs(40),
             pod_eviction_timeout: Duration::from_secs(300),
+            root_ca_pem: None,
         }
     }
 }

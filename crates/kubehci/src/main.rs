@@ -119,7 +119,9 @@ fn main() -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("cannot start the API server: {e}"))?;
                 if !disable_controllers {
                     let kc = data_dir.join("controller-manager.kubeconfig");
-                    components::spawn_controllers(kc, controller_flags.options());
+                    let mut options = controller_flags.options();
+                    options.root_ca_pem = std::fs::read_to_string(data_dir.join("pki/ca.crt")).ok();
+                    components::spawn_controllers(kc, options);
                 }
                 if !disable_scheduler {
                     components::spawn_scheduler(data_dir.join("scheduler.kubeconfig"));
