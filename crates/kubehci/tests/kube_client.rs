@@ -21,7 +21,8 @@ fn cm(name: &str, label: &str) -> ConfigMap {
 
 #[tokio::test]
 async fn list_with_pages_and_selectors() {
-    let s = Server::start();
+    // API-level counts: no controllers adding objects (e.g. kube-root-ca.crt).
+    let s = Server::start_with(&["--disable-controllers"]);
     let api: Api<ConfigMap> = Api::namespaced(s.client().await, "default");
     for i in 0..7 {
         api.create(

@@ -548,7 +548,8 @@ fn server_side_apply_conflicts_and_force() {
 
 #[test]
 fn watch_prints_later_changes() {
-    let s = Server::start();
+    // Exactly our events: no controllers adding objects (e.g. kube-root-ca.crt).
+    let s = Server::start_with(&["--disable-controllers"]);
     s.ok(&["create", "configmap", "watched", "--from-literal=a=1"]);
     let mut child = std::process::Command::new(common::kubectl_path())
         .arg("--kubeconfig")
