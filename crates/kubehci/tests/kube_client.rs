@@ -178,7 +178,7 @@ async fn every_patch_type() {
 #[tokio::test]
 async fn binding_assigns_a_node_once() {
     use k8s_openapi::api::core::v1::Pod;
-    let s = Server::start();
+    let s = Server::start_with(&["--disable-scheduler"]);
     let client = s.client().await;
     let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
     for name in ["p1", "p2"] {
