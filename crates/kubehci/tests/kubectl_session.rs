@@ -371,7 +371,7 @@ fn label_annotate_patch_scale_edit() {
 
 #[test]
 fn delete_records_propagation() {
-    let s = Server::start();
+    let s = Server::start_with(&["--disable-controllers"]);
     s.ok_stdin(&["create", "-f", "-"], MANIFEST);
     s.ok(&[
         "delete",

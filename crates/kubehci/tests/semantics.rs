@@ -144,7 +144,7 @@ fn crd_subresources_pruning_defaults_and_validation() {
 
 #[test]
 fn immutable_fields_status_split_and_generation() {
-    let s = Server::start();
+    let s = Server::start_with(&["--disable-controllers"]);
     s.ok(&["create", "service", "clusterip", "svc", "--tcp=80:80"]);
     let err = s.fails(&[
         "patch",
@@ -234,7 +234,7 @@ fn immutable_fields_status_split_and_generation() {
 
 #[test]
 fn namespaces_deletecollection_and_field_selectors() {
-    let s = Server::start();
+    let s = Server::start_with(&["--disable-controllers"]);
     let err = s.fails(&["create", "configmap", "c", "-n", "missing"]);
     assert!(err.contains("namespaces \"missing\" not found"), "{err}");
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
