@@ -1,5 +1,8 @@
 //! `kubehci`: the one binary. Every front end turns into one command handled here.
 
+mod cmd_image;
+mod cmd_node;
+mod cmd_up;
 mod components;
 
 use std::net::SocketAddr;
@@ -76,6 +79,17 @@ enum Command {
         /// Node names are PREFIX-0, PREFIX-1, ...
         #[arg(long, default_value = "fake-node")]
         prefix: String,
+    },
+    /// Run the node agent (our kubelet) against an API server and a containerd.
+    Node(cmd_node::NodeArgs),
+    /// Start a single-host cluster: control plane, containerd and a node agent.
+    Up(cmd_up::UpArgs),
+    /// Stop the single-host cluster started by `up` and remove everything it made.
+    Down(cmd_up::DownArgs),
+    /// Manage images in a node's containerd.
+    Image {
+        #[command(subcommand)]
+        command: cmd_image::ImageCommand,
     },
 }
 
@@ -155,6 +169,10 @@ fn main() -> anyhow::Result<()> {
                     _ = components::until_signal() => Ok(()),
                 }
             }
+            Command::Node(args) => cmd_node::run(args).await,
+            Command::Up(args) => cmd_up::up(args).await,
+            Command::Down(args) => cmd_up::down(args).await,
+            Command::Image { command } => cmd_image::run(command).await,
         }
     })?;
     Ok(())

@@ -1,0 +1,1 @@
+//! Pod volumes on a node: emptyDir, configMap, secret, projected, downwardAPI, hostPath.
