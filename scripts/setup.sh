@@ -2,7 +2,7 @@
 # Installs what kubehci needs on a Debian machine, idempotently. Run as root.
 set -euo pipefail
 need_apt=()
-for pkg in build-essential pkg-config ca-certificates protobuf-compiler containerd runc containernetworking-plugins busybox-static iproute2 iptables; do
+for pkg in build-essential pkg-config ca-certificates protobuf-compiler containerd runc containernetworking-plugins busybox-static iproute2 iptables tzdata; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then

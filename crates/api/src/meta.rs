@@ -92,3 +92,45 @@ mod tests {
         assert_eq!(namespace(&w), "ns");
     }
 }
+
+/// Drops the metadata lists and maps that are empty, as upstream's `omitempty` JSON does:
+/// an SMP that removes the last finalizer leaves no `finalizers: []` behind.
+pub fn drop_empty_metadata(obj: &mut Value) {
+    let Some(md) = obj.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for key in [
+        "finalizers",
+        "ownerReferences",
+        "labels",
+        "annotations",
+        "managedFields",
+    ] {
+        let empty = match md.get(key) {
+            Some(Value::Array(a)) => a.is_empty(),
+            Some(Value::Object(o)) => o.is_empty(),
+            Some(Value::Null) => true,
+            _ => false,
+        };
+        if empty {
+            md.remove(key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod drop_empty_tests {
+    use super::drop_empty_metadata;
+    use serde_json::json;
+
+    #[test]
+    fn empty_lists_and_maps_go_and_the_rest_stays() {
+        let mut o = json!({"metadata": {"name": "a", "finalizers": [], "labels": {},
+            "annotations": {"k": "v"}, "ownerReferences": null}});
+        drop_empty_metadata(&mut o);
+        assert_eq!(
+            o,
+            json!({"metadata": {"name": "a", "annotations": {"k": "v"}}})
+        );
+    }
+}

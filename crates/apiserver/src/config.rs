@@ -24,6 +24,12 @@ pub struct ServerConfig {
     pub compaction_interval: Duration,
     /// Use the in-memory store instead of SQLite (tests and benchmarks only).
     pub in_memory: bool,
+    /// `tolerationSeconds` of the `node.kubernetes.io/not-ready:NoExecute` toleration added to
+    /// every pod (`--default-not-ready-toleration-seconds`, upstream's default 300).
+    pub default_not_ready_toleration_seconds: i64,
+    /// The same for `node.kubernetes.io/unreachable:NoExecute`
+    /// (`--default-unreachable-toleration-seconds`).
+    pub default_unreachable_toleration_seconds: i64,
 }
 
 impl ServerConfig {
@@ -41,6 +47,8 @@ impl ServerConfig {
             compaction_keep: 10_000,
             compaction_interval: Duration::from_secs(300),
             in_memory: false,
+            default_not_ready_toleration_seconds: 300,
+            default_unreachable_toleration_seconds: 300,
         }
     }
 }

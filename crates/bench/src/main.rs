@@ -6,6 +6,7 @@
 
 mod apiserver;
 mod report;
+mod scheduler;
 mod server;
 mod stats;
 
@@ -28,6 +29,37 @@ struct Cli {
 enum Command {
     /// Benchmark the API server: creates, GETs, LISTs, watch fan-out, memory.
     Apiserver(ApiserverArgs),
+    /// Benchmark scheduling: pods scheduled/s and created -> Running latency on fake nodes,
+    /// controller-manager and scheduler memory.
+    Scheduler(SchedulerArgs),
+}
+
+#[derive(Args, Debug)]
+struct SchedulerArgs {
+    /// The `kubehci` binary to benchmark (default: `kubehci` beside this binary, else on PATH).
+    #[arg(long)]
+    kubehci: Option<PathBuf>,
+    /// Fake nodes (8 CPU, 32 GiB, 110 pods each).
+    #[arg(long, default_value_t = 100)]
+    nodes: usize,
+    /// Bare pods created (10m CPU, 16Mi each).
+    #[arg(long, default_value_t = 5_000)]
+    pods: usize,
+    /// Concurrent creating clients.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Replicas of the Deployment created after the bare pods (0: skip that phase).
+    #[arg(long, default_value_t = 1_000)]
+    deployment_replicas: usize,
+    /// Full runs, each against fresh processes; the report gives medians over runs.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Upper bound on one run, in seconds.
+    #[arg(long, default_value_t = 900)]
+    run_timeout: u64,
+    /// Write (replace) this benchmark's section of a markdown file, e.g. BENCHMARKS.md.
+    #[arg(long)]
+    write: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -84,6 +116,12 @@ fn main() -> anyhow::Result<()> {
             tokio::select! {
                 r = apiserver_bench(args) => r,
                 // Dropping the benchmark future kills the server and removes its directory.
+                _ = tokio::signal::ctrl_c() => bail!("interrupted"),
+            }
+        }),
+        Command::Scheduler(args) => rt.block_on(async move {
+            tokio::select! {
+                r = scheduler_bench(args) => r,
                 _ = tokio::signal::ctrl_c() => bail!("interrupted"),
             }
         }),
@@ -261,6 +299,23 @@ async fn apiserver_bench(args: ApiserverArgs) -> anyhow::Result<()> {
     }
     let summary = stats::summarise(&runs);
     let ctx = report::Context {
+        title: "API server (`kubehci-bench apiserver`)".into(),
+        subject: "SQLite store (the default and only store of `kubehci server`), TLS, admin \
+                  client certificate"
+            .into(),
+        notes: vec![
+            "clients: kube-rs over HTTPS on 127.0.0.1, one `kube::Client` per worker, in the \
+             same process as each other and on the same cores as the server: client-side TLS \
+             and JSON decoding are part of every number."
+                .into(),
+            "watch latency: receipt time at each watcher minus either the start of the update \
+             request or the moment its response was received (both shown; the latter can be \
+             negative when the event overtakes the response)."
+                .into(),
+            "reference point: none. Upstream kube-apiserver cannot be installed here, so no \
+             comparison is claimed."
+                .into(),
+        ],
         date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
         machine: report::machine(),
         command: report::command_line(),
@@ -294,9 +349,98 @@ async fn apiserver_bench(args: ApiserverArgs) -> anyhow::Result<()> {
                 path.display()
             );
         } else {
-            report::write_section(path, &body)?;
+            report::write_section(path, "apiserver", &body)?;
             eprintln!("kubehci-bench: wrote {}", path.display());
         }
+    }
+    ensure!(!runs.is_empty(), "no run succeeded");
+    Ok(())
+}
+
+async fn scheduler_bench(args: SchedulerArgs) -> anyhow::Result<()> {
+    ensure!(args.nodes >= 1, "--nodes must be at least 1");
+    ensure!(
+        args.pods + args.deployment_replicas <= args.nodes * 110,
+        "--pods plus --deployment-replicas must fit {} nodes x 110 pods",
+        args.nodes
+    );
+    ensure!(
+        (1..=1000).contains(&args.concurrency),
+        "--concurrency must be 1..=1000"
+    );
+    ensure!((1..=20).contains(&args.runs), "--runs must be 1..=20");
+    let binary = find_kubehci(args.kubehci.clone())?;
+    let binary = std::fs::canonicalize(&binary).unwrap_or(binary);
+    let plan = scheduler::Plan {
+        nodes: args.nodes,
+        pods: args.pods,
+        concurrency: args.concurrency,
+        deployment_replicas: args.deployment_replicas,
+    };
+    let mut runs = Vec::new();
+    let mut findings = Vec::new();
+    for r in 1..=args.runs {
+        eprintln!("kubehci-bench: scheduler run {r}/{} ...", args.runs);
+        let mut m = Metrics::default();
+        let res = tokio::time::timeout(
+            Duration::from_secs(args.run_timeout),
+            scheduler::run(&binary, &plan, &mut m),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(anyhow::anyhow!(
+                "run exceeded --run-timeout {}s",
+                args.run_timeout
+            ))
+        });
+        match res {
+            Ok(()) => runs.push(m),
+            Err(e) => {
+                eprintln!("kubehci-bench: run {r} failed: {e:#}");
+                findings.push(format!("run {r} failed: {e:#}"));
+            }
+        }
+    }
+    let summary = stats::summarise(&runs);
+    let ctx = report::Context {
+        title: "Scheduler and controllers (`kubehci-bench scheduler`)".into(),
+        subject: "`kubehci server --disable-controllers --disable-scheduler` plus separate \
+                  `kubehci controller-manager`, `kubehci scheduler` and `kubehci fake-nodes` \
+                  processes (each one's RSS read from /proc)"
+            .into(),
+        notes: vec![
+            "latency: from the start of each pod's create request to the moment a watch on \
+             the namespace (opened before the first create, in the benchmark process) first \
+             delivers the pod bound (spec.nodeName set) or Running (phase set by the fake node)."
+                .into(),
+            "pods scheduled/s: pods divided by the time from the first create request to the \
+             last pod seen bound; creation runs concurrently, so this is bounded by the create \
+             rate too (both shown)."
+                .into(),
+            "reference point: none measured here (upstream kube-scheduler and kwok cannot be \
+             installed on this machine)."
+                .into(),
+        ],
+        date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        machine: report::machine(),
+        command: report::command_line(),
+        binary: binary.display().to_string(),
+        revision: report::git_revision(),
+        runs_ok: runs.len(),
+        runs_total: args.runs,
+        plan: format!(
+            "{} fake nodes (8 CPU, 32 GiB, 110 pods); {} bare pods (10m CPU, 16Mi) created by \
+             {} concurrent clients; then a Deployment of {} replicas",
+            plan.nodes, plan.pods, plan.concurrency, plan.deployment_replicas
+        ),
+    };
+    let body = report::render(&ctx, &summary, &findings);
+    println!("{body}");
+    if let Some(path) = &args.write
+        && !runs.is_empty()
+    {
+        report::write_section(path, "scheduler", &body)?;
+        eprintln!("kubehci-bench: wrote {}", path.display());
     }
     ensure!(!runs.is_empty(), "no run succeeded");
     Ok(())

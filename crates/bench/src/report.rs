@@ -8,8 +8,13 @@ use anyhow::Context as _;
 
 use crate::stats::Summary;
 
-pub const SECTION_START: &str = "<!-- kubehci-bench:apiserver:start -->";
-pub const SECTION_END: &str = "<!-- kubehci-bench:apiserver:end -->";
+/// The markers around the section a benchmark owns in BENCHMARKS.md.
+fn markers(section: &str) -> (String, String) {
+    (
+        format!("<!-- kubehci-bench:{section}:start -->"),
+        format!("<!-- kubehci-bench:{section}:end -->"),
+    )
+}
 
 /// A one-paragraph description of this machine.
 pub fn machine() -> String {
@@ -78,6 +83,12 @@ pub fn git_revision() -> Option<String> {
 }
 
 pub struct Context {
+    /// Section heading, e.g. "API server (`kubehci-bench apiserver`)".
+    pub title: String,
+    /// What the processes under test are (the line after "- server: ").
+    pub subject: String,
+    /// Further bullet lines: how clients measure, what latency means, reference points.
+    pub notes: Vec<String>,
     pub date: String,
     pub machine: String,
     pub command: String,
@@ -91,44 +102,30 @@ pub struct Context {
 /// The markdown body (without section markers).
 pub fn render(ctx: &Context, summary: &[Summary], findings: &[String]) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "## API server (`kubehci-bench apiserver`)\n");
+    let _ = writeln!(s, "## {}\n", ctx.title);
     let _ = writeln!(s, "- date: {}", ctx.date);
     let _ = writeln!(s, "- machine: {}", ctx.machine);
     let _ = writeln!(s, "- command: `{}`", ctx.command);
     let _ = writeln!(
         s,
-        "- server: `{}`{} (built from that checkout's working tree), SQLite store (the default and only store of `kubehci server`), TLS, \
-         admin client certificate",
+        "- server: `{}`{} (built from that checkout's working tree), {}",
         ctx.binary,
         ctx.revision
             .as_ref()
             .map(|r| format!(" at `{r}`"))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        ctx.subject
     );
     let _ = writeln!(s, "- plan: {}", ctx.plan);
     let _ = writeln!(
         s,
-        "- runs: {} of {} succeeded; each run starts a fresh server in a new temporary \
+        "- runs: {} of {} succeeded; each run starts fresh processes in a new temporary \
          directory. The table gives the median over runs and the range (min-max).",
         ctx.runs_ok, ctx.runs_total
     );
-    let _ = writeln!(
-        s,
-        "- clients: kube-rs over HTTPS on 127.0.0.1, one `kube::Client` per worker, in the same \
-         process as each other and on the same cores as the server: client-side TLS and JSON \
-         decoding are part of every number."
-    );
-    let _ = writeln!(
-        s,
-        "- watch latency: receipt time at each watcher minus either the start of the update \
-         request or the moment its response was received (both shown; the latter can be \
-         negative when the event overtakes the response)."
-    );
-    let _ = writeln!(
-        s,
-        "- reference point: none. Upstream kube-apiserver cannot be installed here, so no \
-         comparison is claimed."
-    );
+    for n in &ctx.notes {
+        let _ = writeln!(s, "- {n}");
+    }
     // One table per group, groups in the order they first appear.
     let mut groups: Vec<&str> = Vec::new();
     for m in summary {
@@ -162,10 +159,11 @@ pub fn render(ctx: &Context, summary: &[Summary], findings: &[String]) -> String
     s
 }
 
-/// Replaces this benchmark's section of `path` (between the markers) or appends it; creates
+/// Replaces the benchmark's `section` of `path` (between its markers) or appends it; creates
 /// the file with a short header when it does not exist.
-pub fn write_section(path: &Path, body: &str) -> anyhow::Result<()> {
-    let section = format!("{SECTION_START}\n{}\n{SECTION_END}\n", body.trim_end());
+pub fn write_section(path: &Path, section_name: &str, body: &str) -> anyhow::Result<()> {
+    let (start, end) = markers(section_name);
+    let section = format!("{start}\n{}\n{end}\n", body.trim_end());
     let current = match std::fs::read_to_string(path) {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::from(
@@ -177,9 +175,9 @@ pub fn write_section(path: &Path, body: &str) -> anyhow::Result<()> {
         ),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
-    let updated = match (current.find(SECTION_START), current.find(SECTION_END)) {
+    let updated = match (current.find(&start), current.find(&end)) {
         (Some(a), Some(b)) if a < b => {
-            let after = &current[b + SECTION_END.len()..];
+            let after = &current[b + end.len()..];
             let after = after.strip_prefix('\n').unwrap_or(after);
             format!("{}{section}{after}", &current[..a])
         }
@@ -206,17 +204,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let p = dir.path().join("B.md");
         std::fs::write(&p, "# B\n\nintro\n").unwrap_or_else(|e| panic!("{e}"));
-        write_section(&p, "one").unwrap_or_else(|e| panic!("{e}"));
+        write_section(&p, "x", "one").unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(
             &p,
             std::fs::read_to_string(&p).unwrap_or_default() + "\n## other\n",
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        write_section(&p, "two").unwrap_or_else(|e| panic!("{e}"));
+        write_section(&p, "x", "two").unwrap_or_else(|e| panic!("{e}"));
         let s = std::fs::read_to_string(&p).unwrap_or_default();
+        let (start, end) = markers("x");
         assert_eq!(
             s,
-            format!("# B\n\nintro\n\n{SECTION_START}\ntwo\n{SECTION_END}\n\n## other\n")
+            format!("# B\n\nintro\n\n{start}\ntwo\n{end}\n\n## other\n")
         );
     }
 }

@@ -26,6 +26,15 @@ impl ServerProcess {
     /// Starts `kubehci server` on a free loopback port (the kernel picks it: `:0`) in a fresh
     /// temporary directory and waits (at most `timeout`) for its "listening" line.
     pub fn start(binary: &Path, timeout: Duration) -> anyhow::Result<ServerProcess> {
+        Self::start_with(binary, timeout, &[])
+    }
+
+    /// [`ServerProcess::start`] with extra `kubehci server` flags.
+    pub fn start_with(
+        binary: &Path,
+        timeout: Duration,
+        extra: &[&str],
+    ) -> anyhow::Result<ServerProcess> {
         let tmp = tempfile::Builder::new()
             .prefix("kubehci-bench-")
             .tempdir()
@@ -39,6 +48,7 @@ impl ServerProcess {
             .arg("--data-dir")
             .arg(&data_dir)
             .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -107,37 +117,12 @@ impl ServerProcess {
 
     /// `VmRSS` and `VmHWM` of the server, in KiB.
     pub fn memory_kib(&self) -> anyhow::Result<(u64, u64)> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))
-            .context("cannot read the server's /proc status")?;
-        let field = |name: &str| -> anyhow::Result<u64> {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|v| v.parse().ok())
-                .with_context(|| format!("no {name} in /proc/{}/status", self.pid))
-        };
-        Ok((field("VmRSS:")?, field("VmHWM:")?))
+        memory_kib(self.pid)
     }
 
     /// CPU time (user + system) the server has used so far, in seconds.
     pub fn cpu_seconds(&self) -> anyhow::Result<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))
-            .context("cannot read the server's /proc stat")?;
-        // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-        let rest = stat
-            .rsplit_once(')')
-            .map(|(_, r)| r)
-            .context("malformed /proc stat")?;
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = |i: usize| -> anyhow::Result<f64> {
-            f.get(i)
-                .context("short /proc stat")?
-                .parse::<f64>()
-                .context("bad /proc stat field")
-        };
-        // `rest` starts at field 3 (state), so field n is at index n - 3.
-        Ok((ticks(11)? + ticks(12)?) / clock_ticks())
+        cpu_seconds(self.pid)
     }
 
     /// Size of the data directory (store files), in bytes.
@@ -176,6 +161,85 @@ impl ServerProcess {
 }
 
 impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// CPU time (user + system) process `pid` has used so far, in seconds.
+pub fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat =
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).context("cannot read /proc stat")?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .context("malformed /proc stat")?;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| -> anyhow::Result<f64> {
+        f.get(i)
+            .context("short /proc stat")?
+            .parse::<f64>()
+            .context("bad /proc stat field")
+    };
+    // `rest` starts at field 3 (state), so field n is at index n - 3.
+    Ok((ticks(11)? + ticks(12)?) / clock_ticks())
+}
+
+/// `VmRSS` and `VmHWM` of process `pid`, in KiB.
+pub fn memory_kib(pid: u32) -> anyhow::Result<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("cannot read /proc/{pid}/status"))?;
+    let field = |name: &str| -> anyhow::Result<u64> {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("no {name} in /proc/{pid}/status"))
+    };
+    Ok((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// Another `kubehci` child process (controller manager, scheduler, fake nodes), killed on drop.
+pub struct Component {
+    child: Child,
+    pub pid: u32,
+    pub name: &'static str,
+}
+
+impl Component {
+    /// Starts `binary args...` with stderr appended to `log`.
+    pub fn start(
+        binary: &Path,
+        name: &'static str,
+        args: &[&std::ffi::OsStr],
+        log: &Path,
+    ) -> anyhow::Result<Component> {
+        let log = File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
+        let child = Command::new(binary)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .with_context(|| format!("cannot start {name}"))?;
+        Ok(Component {
+            pid: child.id(),
+            child,
+            name,
+        })
+    }
+
+    /// Whether the process is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Component {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

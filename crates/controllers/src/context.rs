@@ -14,9 +14,6 @@ pub struct Options {
     /// How long a node may miss its Lease renewals before it is NotReady/Unknown
     /// (`--node-monitor-grace-period`, upstream 40 s).
     pub node_monitor_grace_period: Duration,
-    /// Default toleration of `node.kubernetes.io/unreachable` and `not-ready` added to pods
-    /// (`--default-not-ready-toleration-seconds`, upstream 300 s).
-    pub pod_eviction_timeout: Duration,
     /// The cluster CA (PEM) published as `kube-root-ca.crt` in every namespace.
     pub root_ca_pem: Option<String>,
 }
@@ -30,7 +27,6 @@ impl Default for Options {
             identity: format!("{host}_{}", std::process::id()),
             controllers: vec!["*".into()],
             node_monitor_grace_period: Duration::from_secs(40),
-            pod_eviction_timeout: Duration::from_secs(300),
             root_ca_pem: None,
         }
     }

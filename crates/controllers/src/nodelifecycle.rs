@@ -231,10 +231,9 @@ impl Controller {
         let info = PodInfo {
             uid: pod.metadata.uid.clone(),
             node: spec.and_then(|s| s.node_name.clone()).unwrap_or_default(),
-            tolerations: taints::effective(
-                spec.and_then(|s| s.tolerations.as_deref()).unwrap_or(&[]),
-                self.ctx.options.pod_eviction_timeout,
-            ),
+            // As upstream's taint eviction: the pod's own tolerations (admission gave it
+            // the not-ready/unreachable ones with the API server's default seconds).
+            tolerations: spec.and_then(|s| s.tolerations.clone()).unwrap_or_default(),
             deleting: pod.metadata.deletion_timestamp.is_some(),
         };
         let old = self.pods.insert(key.clone(), info.clone());

@@ -17,9 +17,6 @@ pub const UNSCHEDULABLE: &str = "node.kubernetes.io/unschedulable";
 pub const NO_SCHEDULE: &str = "NoSchedule";
 pub const NO_EXECUTE: &str = "NoExecute";
 
-/// The seconds DefaultTolerationSeconds admission writes (upstream's default).
-pub const ADMISSION_DEFAULT_SECONDS: i64 = 300;
-
 /// Condition (type, status) -> NoSchedule taint key, as upstream's
 /// `nodeConditionToTaintKeyStatusMap`.
 const CONDITION_TAINTS: &[(&str, &str, &str)] = &[
@@ -155,42 +152,6 @@ pub fn min_toleration(used: &[&Toleration]) -> Option<Duration> {
     min.map(|s| Duration::from_secs(u64::try_from(s).unwrap_or(0)))
 }
 
-/// The tolerations eviction decisions use. Upstream's DefaultTolerationSeconds admission
-/// gives every pod `not-ready` and `unreachable` NoExecute tolerations of 300 s; here the
-/// controller's `--pod-eviction-timeout` is that default: pods without such tolerations
-/// get them with `default` seconds, and tolerations exactly as admission writes them
-/// (operator Exists, 300 s) count as `default` seconds too (our API server's admission
-/// always writes 300 s).
-pub fn effective(pod_tolerations: &[Toleration], default: Duration) -> Vec<Toleration> {
-    let secs = i64::try_from(default.as_secs()).unwrap_or(i64::MAX);
-    let mut out: Vec<Toleration> = pod_tolerations
-        .iter()
-        .map(|t| {
-            let admission_default = t.operator.as_deref() == Some("Exists")
-                && t.effect.as_deref() == Some(NO_EXECUTE)
-                && matches!(t.key.as_deref(), Some(NOT_READY | UNREACHABLE))
-                && t.toleration_seconds == Some(ADMISSION_DEFAULT_SECONDS);
-            let mut t = t.clone();
-            if admission_default {
-                t.toleration_seconds = Some(secs);
-            }
-            t
-        })
-        .collect();
-    for key in [NOT_READY, UNREACHABLE] {
-        if !out.iter().any(|t| tolerates(t, &taint(key, NO_EXECUTE))) {
-            out.push(Toleration {
-                key: Some(key.into()),
-                operator: Some("Exists".into()),
-                effect: Some(NO_EXECUTE.into()),
-                toleration_seconds: Some(secs),
-                value: None,
-            });
-        }
-    }
-    out
-}
-
 /// Adds `add` (stamped with the time) and removes `remove` (by key and effect) on the
 /// node, retrying on conflicts with a fresh copy. Returns the updated node, or `None`
 /// when nothing had to change.
@@ -272,32 +233,6 @@ mod tests {
         let (all, _) = matching(&[taint("other", NO_EXECUTE)], &tols[..1]);
         assert!(!all);
         assert_eq!(min_toleration(&[&tols[1]]), None);
-    }
-
-    #[test]
-    fn default_tolerations() {
-        let d = Duration::from_secs(3);
-        let none = effective(&[], d);
-        assert_eq!(none.len(), 2);
-        assert!(none.iter().all(|t| t.toleration_seconds == Some(3)));
-        let admitted = vec![
-            tol(
-                json!({"key": NOT_READY, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}),
-            ),
-            tol(
-                json!({"key": UNREACHABLE, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 60}),
-            ),
-        ];
-        let e = effective(&admitted, d);
-        assert_eq!(e.len(), 2);
-        assert_eq!(e[0].toleration_seconds, Some(3));
-        assert_eq!(
-            e[1].toleration_seconds,
-            Some(60),
-            "a user's own value stays"
-        );
-        let forever = effective(&[tol(json!({"operator": "Exists"}))], d);
-        assert_eq!(forever.len(), 1);
     }
 
     #[test]

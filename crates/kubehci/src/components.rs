@@ -14,9 +14,6 @@ pub struct ControllerFlags {
     /// Seconds a node may miss Lease renewals before it is marked NotReady/Unknown.
     #[arg(long, default_value_t = 40)]
     pub node_monitor_grace_period: u64,
-    /// Seconds pods tolerate an unreachable/not-ready node before eviction.
-    #[arg(long, default_value_t = 300)]
-    pub pod_eviction_timeout: u64,
 }
 
 impl ControllerFlags {
@@ -24,7 +21,6 @@ impl ControllerFlags {
         kubehci_controllers::Options {
             controllers: self.controllers.clone(),
             node_monitor_grace_period: Duration::from_secs(self.node_monitor_grace_period),
-            pod_eviction_timeout: Duration::from_secs(self.pod_eviction_timeout),
             ..Default::default()
         }
     }

@@ -39,6 +39,12 @@ enum Command {
         /// NodePort range, e.g. 30000-32767.
         #[arg(long, default_value = "30000-32767")]
         node_port_range: String,
+        /// `tolerationSeconds` of the not-ready NoExecute toleration given to every pod.
+        #[arg(long, default_value_t = 300)]
+        default_not_ready_toleration_seconds: i64,
+        /// `tolerationSeconds` of the unreachable NoExecute toleration given to every pod.
+        #[arg(long, default_value_t = 300)]
+        default_unreachable_toleration_seconds: i64,
         /// Do not start the controller manager.
         #[arg(long)]
         disable_controllers: bool,
@@ -120,6 +126,8 @@ fn main() -> anyhow::Result<()> {
                 listen,
                 service_cidr,
                 node_port_range,
+                default_not_ready_toleration_seconds,
+                default_unreachable_toleration_seconds,
                 disable_controllers,
                 disable_scheduler,
                 controller_flags,
@@ -128,6 +136,9 @@ fn main() -> anyhow::Result<()> {
                 config.listen = listen;
                 config.service_cidr = service_cidr;
                 config.node_port_range = parse_port_range(&node_port_range)?;
+                config.default_not_ready_toleration_seconds = default_not_ready_toleration_seconds;
+                config.default_unreachable_toleration_seconds =
+                    default_unreachable_toleration_seconds;
                 let handle = kubehci_apiserver::start(config)
                     .await
                     .map_err(|e| anyhow::anyhow!("cannot start the API server: {e}"))?;

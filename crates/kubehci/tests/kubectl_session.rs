@@ -465,7 +465,8 @@ spec:
 
 #[test]
 fn client_side_apply_twice_matches_upstream_merge() {
-    let s = Server::start();
+    // Without controllers: the Deployment's status must not move under the RV comparison.
+    let s = Server::start_with(&["--disable-controllers"]);
     let out = s.ok_stdin(&["apply", "-f", "-"], APP_V1);
     assert!(out.contains("deployment.apps/api created"), "{out}");
     // A field set by someone else must survive the second apply (three-way merge).

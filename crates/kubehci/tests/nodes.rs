@@ -2,7 +2,8 @@
 //! Fake nodes and the node lifecycle controller through kubectl: registration and
 //! capacity, pods run on fake nodes (Jobs' pods complete), and a node whose Lease stops
 //! being renewed goes Unknown, gets the unreachable taints, and its pods are evicted
-//! after their toleration (the default one being `--pod-eviction-timeout`).
+//! after their toleration (the default one is the API server's
+//! `--default-unreachable-toleration-seconds`, given to pods by admission).
 
 mod common;
 
@@ -170,7 +171,9 @@ fn dead_node_goes_unknown_gets_tainted_and_its_pods_are_evicted() {
     let s = Server::start_with(&[
         "--node-monitor-grace-period",
         "4",
-        "--pod-eviction-timeout",
+        "--default-not-ready-toleration-seconds",
+        "3",
+        "--default-unreachable-toleration-seconds",
         "3",
     ]);
     let doomed = s.fake_nodes(1, "2", "4Gi", &["--prefix", "doomed"]);
@@ -296,7 +299,9 @@ fn all_nodes_down_is_a_disruption_not_an_eviction() {
     let s = Server::start_with(&[
         "--node-monitor-grace-period",
         "4",
-        "--pod-eviction-timeout",
+        "--default-not-ready-toleration-seconds",
+        "2",
+        "--default-unreachable-toleration-seconds",
         "2",
     ]);
     let nodes = s.fake_nodes(2, "2", "4Gi", &[]);

@@ -249,19 +249,12 @@ fn higher_priority_pod_preempts_a_lower_one() {
         });
         create(&s, &pc);
     }
-    // preemptionPolicy "Never" (upstream's value); skipped while the API server rejects it.
+    // preemptionPolicy "Never": such a pod waits instead of preempting.
     let polite_class = json!({
         "apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
         "metadata": {"name": "polite"}, "value": 1000, "preemptionPolicy": "Never",
     });
-    let never_accepted = s
-        .kubectl_with(
-            &s.kubeconfig(),
-            &["create", "-f", "-"],
-            Some(&polite_class.to_string()),
-        )
-        .status
-        .success();
+    create(&s, &polite_class);
     add_node(&s, "n1", "2", json!({}), json!([]));
     let mut low = pod("victim", "1500m");
     low["spec"]["priorityClassName"] = json!("low");
@@ -269,23 +262,19 @@ fn higher_priority_pod_preempts_a_lower_one() {
     assert_eq!(wait_bound(&s, "victim"), "n1");
     let victim_uid = s.ok(&["get", "pod", "victim", "-o", "jsonpath={.metadata.uid}"]);
 
-    if never_accepted {
-        let mut polite = pod("polite", "1500m");
-        polite["spec"]["priorityClassName"] = json!("polite");
-        create(&s, &polite);
-        wait_message(
-            &s,
-            "polite",
-            "0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to \
+    let mut polite = pod("polite", "1500m");
+    polite["spec"]["priorityClassName"] = json!("polite");
+    create(&s, &polite);
+    wait_message(
+        &s,
+        "polite",
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to \
              preemptionPolicy=Never.",
-        );
-        assert_eq!(
-            s.ok(&["get", "pod", "victim", "-o", "jsonpath={.metadata.uid}"]),
-            victim_uid
-        );
-    } else {
-        eprintln!("note: the API server rejects preemptionPolicy: Never; that case is skipped");
-    }
+    );
+    assert_eq!(
+        s.ok(&["get", "pod", "victim", "-o", "jsonpath={.metadata.uid}"]),
+        victim_uid
+    );
 
     let mut high = pod("preemptor", "1");
     high["spec"]["priorityClassName"] = json!("high");
@@ -304,10 +293,8 @@ fn higher_priority_pod_preempts_a_lower_one() {
         events.contains("0/1 nodes are available: 1 Insufficient cpu."),
         "{events}"
     );
-    if never_accepted {
-        // The polite pod still waits: the preemptor took the room.
-        assert_eq!(node_of(&s, "polite"), "");
-    }
+    // The polite pod still waits: the preemptor took the room.
+    assert_eq!(node_of(&s, "polite"), "");
 }
 
 #[test]

@@ -42,17 +42,8 @@ pub(crate) fn cronjob(obj: &Value, e: &mut Errs) {
     }
     nonneg(spec, "startingDeadlineSeconds", &sp, e);
     if let Some(tz) = get_str(spec, "timeZone", &sp, e) {
-        let ok = !tz.is_empty()
-            && !tz.contains(' ')
-            && tz
-                .split('/')
-                .all(|p| !p.is_empty() && p != "." && p != "..");
-        if !ok {
-            e.push(FieldError::invalid(
-                sp.child("timeZone"),
-                tz,
-                "unknown time zone",
-            ));
+        for msg in time_zone_problems(tz) {
+            e.push(FieldError::invalid(sp.child("timeZone"), tz, msg));
         }
     }
     match get_str(spec, "concurrencyPolicy", &sp, e).unwrap_or("") {
@@ -122,5 +113,56 @@ mod tests {
                 "spec.concurrencyPolicy: Unsupported value: \"Sometimes\": supported values: \"Allow\", \"Forbid\", \"Replace\"",
             ]
         );
+    }
+}
+
+/// Upstream's validateTimeZone: Go's `time.LoadLocation` against the system's zoneinfo.
+fn time_zone_problems(tz: &str) -> Vec<String> {
+    if tz.is_empty() {
+        return vec!["timeZone must be nil or non-empty string".into()];
+    }
+    let mut out = Vec::new();
+    if tz.eq_ignore_ascii_case("local") {
+        out.push(
+            "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones"
+                .into(),
+        );
+    }
+    if tz == "UTC" || tz == "Local" {
+        return out;
+    }
+    if tz.contains("..") || tz.starts_with('/') || tz.starts_with('\\') {
+        out.push("time: invalid location name".into());
+        return out;
+    }
+    let file = std::path::Path::new("/usr/share/zoneinfo").join(tz);
+    let is_tzif = std::fs::read(&file).is_ok_and(|b| b.starts_with(b"TZif"));
+    if !is_tzif {
+        out.push(format!("unknown time zone {tz}"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod time_zone_tests {
+    use super::time_zone_problems;
+
+    #[test]
+    fn zones_are_checked_like_go_load_location() {
+        assert!(time_zone_problems("UTC").is_empty());
+        assert!(time_zone_problems("Europe/Berlin").is_empty());
+        assert_eq!(
+            time_zone_problems("Mars/Olympus"),
+            ["unknown time zone Mars/Olympus"]
+        );
+        assert_eq!(
+            time_zone_problems("../etc/passwd"),
+            ["time: invalid location name"]
+        );
+        assert_eq!(
+            time_zone_problems("")[0],
+            "timeZone must be nil or non-empty string"
+        );
+        assert!(time_zone_problems("local")[0].starts_with("timeZone must be an explicit"));
     }
 }

@@ -114,12 +114,12 @@ pub(crate) fn priority_class(obj: &Value, e: &mut Errs) {
         ));
     }
     match get_str(obj, "preemptionPolicy", &P::new(""), e) {
-        None | Some("PreemptLowerPriority" | "PreemptNever") => {}
+        None | Some("PreemptLowerPriority" | "Never") => {}
         Some("") => e.push(FieldError::required("preemptionPolicy", "")),
         Some(other) => e.push(FieldError::not_supported(
             "preemptionPolicy",
             other,
-            &["PreemptLowerPriority", "PreemptNever"],
+            &["Never", "PreemptLowerPriority"],
         )),
     }
 }

@@ -166,12 +166,12 @@ pub(crate) fn pod_spec(spec: &Value, pod_name: Option<&str>, is_pod: bool, p: &P
         }
     }
     match get_str(spec, "preemptionPolicy", p, e) {
-        None | Some("PreemptLowerPriority" | "PreemptNever") => {}
+        None | Some("PreemptLowerPriority" | "Never") => {}
         Some("") => e.push(FieldError::required(p.child("preemptionPolicy"), "")),
         Some(other) => e.push(FieldError::not_supported(
             p.child("preemptionPolicy"),
             other,
-            &["PreemptLowerPriority", "PreemptNever"],
+            &["Never", "PreemptLowerPriority"],
         )),
     }
     if let Some(os) = get_obj(spec, "os", p, e) {

@@ -18,6 +18,7 @@ fn is_crd(info: &ResourceInfo) -> bool {
 
 /// Defaulting plus PrepareForCreate.
 pub fn prepare_create(state: &State, info: &ResourceInfo, obj: &mut Value) {
+    kubehci_api::meta::drop_empty_metadata(obj);
     if is_crd(info) {
         kubehci_crd::default_crd(obj);
         kubehci_crd::prepare_crd_for_create(obj);
@@ -56,6 +57,7 @@ pub fn prepare_update(
     new: &mut Value,
     old: &Value,
 ) {
+    kubehci_api::meta::drop_empty_metadata(new);
     if is_crd(info) {
         if sub == Some("status") {
             custom::keep_only_status(new, old);

@@ -1,6 +1,6 @@
 //! Admission for new pods, as upstream's plugins do it: ServiceAccount (default account,
 //! the `kube-api-access-*` projected token volume), DefaultTolerationSeconds (tolerate
-//! not-ready/unreachable for 300 s) and Priority (resolve `priorityClassName`).
+//! not-ready/unreachable for the configured seconds, 300 by default) and Priority (resolve `priorityClassName`).
 
 use kubehci_api::{ApiError, GroupResource};
 use serde_json::{Value, json};
@@ -12,7 +12,7 @@ const SA_MOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 pub async fn admit_pod(state: &State, ctx: &Ctx, pod: &mut Value) -> Result<(), ApiError> {
     service_account(state, ctx, pod).await;
-    default_tolerations(pod);
+    default_tolerations(state, pod);
     priority(state, ctx, pod).await
 }
 
@@ -94,7 +94,7 @@ async fn service_account(state: &State, ctx: &Ctx, pod: &mut Value) {
     }
 }
 
-fn default_tolerations(pod: &mut Value) {
+fn default_tolerations(state: &State, pod: &mut Value) {
     let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) else {
         return;
     };
@@ -102,9 +102,15 @@ fn default_tolerations(pod: &mut Value) {
     let Some(tols) = tols.as_array_mut() else {
         return;
     };
-    for key in [
-        "node.kubernetes.io/not-ready",
-        "node.kubernetes.io/unreachable",
+    for (key, seconds) in [
+        (
+            "node.kubernetes.io/not-ready",
+            state.config.default_not_ready_toleration_seconds,
+        ),
+        (
+            "node.kubernetes.io/unreachable",
+            state.config.default_unreachable_toleration_seconds,
+        ),
     ] {
         let covered = tols.iter().any(|t| {
             let k = t.get("key").and_then(Value::as_str).unwrap_or("");
@@ -113,7 +119,7 @@ fn default_tolerations(pod: &mut Value) {
                 && (effect.is_empty() || effect == "NoExecute")
         });
         if !covered {
-            tols.push(json!({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}));
+            tols.push(json!({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": seconds}));
         }
     }
 }

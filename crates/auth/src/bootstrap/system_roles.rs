@@ -40,6 +40,9 @@ fn scheduler_rules() -> Vec<Value> {
         rule(READ, &[""], &["namespaces"]),
         rule(READ, &["storage.k8s.io"], &["csidrivers"]),
         rule(READ, &["storage.k8s.io"], &["csistoragecapacities"]),
+        // Not in upstream's role: kubehci's scheduler also reads PriorityClasses (a pod's
+        // class may be created after the pod was admitted).
+        rule(READ, &["scheduling.k8s.io"], &["priorityclasses"]),
     ]
 }
 

@@ -45,7 +45,7 @@ impl Server {
     }
 
     /// Starts a server in a new temporary directory with extra `kubehci server` flags
-    /// (e.g. `--pod-eviction-timeout 5`).
+    /// (e.g. `--node-monitor-grace-period 4`).
     pub fn start_with(extra: &[&str]) -> Server {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().to_path_buf();
