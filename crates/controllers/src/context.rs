@@ -85,3 +85,35 @@ impl Context {
         )
     }
 }
+
+/// Drives a kube-runtime controller's output stream to its end, logging each failed sync
+/// at debug level under `what` (the next resync or event retries it).
+pub async fn drive<T, E: std::fmt::Display>(
+    stream: impl futures::Stream<Item = Result<T, E>>,
+    what: &'static str,
+) {
+    use futures::StreamExt as _;
+    stream
+        .for_each(|r| async move {
+            if let Err(e) = r {
+                tracing::debug!(error = %e, "{what} sync failed");
+            }
+        })
+        .await;
+}
+
+/// What a reconciler of a workload controller holds: the client and its event recorder.
+pub struct Ctl {
+    pub client: kube::Client,
+    pub recorder: Recorder,
+}
+
+impl Context {
+    /// A [`Ctl`] whose events come from `component` (e.g. `statefulset-controller`).
+    pub fn ctl(&self, component: &str) -> std::sync::Arc<Ctl> {
+        std::sync::Arc::new(Ctl {
+            client: self.client.clone(),
+            recorder: self.recorder_for(component),
+        })
+    }
+}

@@ -12,47 +12,35 @@ mod schedule;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
-use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kube::api::{Api, ListParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::events::Recorder;
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
-use crate::context::{Context, Error};
+use crate::context::{Context, Ctl, Error, drive};
 use crate::job::status::find_condition;
-use crate::statefulset::podstate::{controller_uid, is_conflict, is_not_found, publish};
+use crate::statefulset::podstate::{controller_uid, is_conflict, publish};
 use schedule::Schedule;
 
 /// Upstream's `nextScheduleDelta`: wake a little after the activation.
 const DELTA: Duration = Duration::from_millis(100);
 
-struct Ctl {
-    client: kube::Client,
-    recorder: Recorder,
-}
-
 pub async fn run(ctx: Arc<Context>) -> Result<(), Error> {
     let client = ctx.client.clone();
-    let ctl = Arc::new(Ctl {
-        client: client.clone(),
-        recorder: ctx.recorder_for("cronjob-controller"),
-    });
-    Controller::new(
-        Api::<CronJob>::all(client.clone()),
-        watcher::Config::default(),
+    let ctl = ctx.ctl("cronjob-controller");
+    drive(
+        Controller::new(
+            Api::<CronJob>::all(client.clone()),
+            watcher::Config::default(),
+        )
+        .owns(Api::<Job>::all(client), watcher::Config::default())
+        .run(reconcile, error_policy, ctl),
+        "cronjob",
     )
-    .owns(Api::<Job>::all(client), watcher::Config::default())
-    .run(reconcile, error_policy, ctl)
-    .for_each(|r| async move {
-        if let Err(e) = r {
-            tracing::debug!(error = %e, "cronjob sync failed");
-        }
-    })
     .await;
     Ok(())
 }
@@ -243,30 +231,9 @@ async fn schedule_next(
     if policy == "Replace" {
         for r in std::mem::take(active) {
             let jname = r.name.clone().unwrap_or_default();
-            match jobs_api.delete(&jname, &DeleteParams::background()).await {
-                Ok(_) => {
-                    publish(
-                        &ctl.recorder,
-                        &cref,
-                        false,
-                        "SuccessfulDelete",
-                        format!("Deleted job {jname}"),
-                    )
-                    .await
-                }
-                Err(e) if is_not_found(&e) => {}
-                Err(e) => {
-                    publish(
-                        &ctl.recorder,
-                        &cref,
-                        true,
-                        "FailedDelete",
-                        format!("Deleted job: {e}"),
-                    )
-                    .await;
-                    active.push(r);
-                    return Err(e.into());
-                }
+            if let Err(e) = children::delete_job(ctl, &jobs_api, &cref, &jname).await {
+                active.push(r);
+                return Err(e.into());
             }
         }
     }

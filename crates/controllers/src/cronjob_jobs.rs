@@ -105,30 +105,31 @@ pub(crate) async fn cleanup(ctl: &Ctl, cj: &CronJob, jobs: &[Job]) {
             .len()
             .saturating_sub(usize::try_from(limit).unwrap_or(0));
         for j in done.into_iter().take(excess) {
-            let name = j.name_any();
-            match api.delete(&name, &DeleteParams::background()).await {
-                Ok(_) => {
-                    publish(
-                        &ctl.recorder,
-                        &cref,
-                        false,
-                        "SuccessfulDelete",
-                        format!("Deleted job {name}"),
-                    )
-                    .await
-                }
-                Err(e) if is_not_found(&e) => {}
-                Err(e) => {
-                    publish(
-                        &ctl.recorder,
-                        &cref,
-                        true,
-                        "FailedDelete",
-                        format!("Deleted job: {e}"),
-                    )
-                    .await
-                }
-            }
+            // A failure is an event already; the next sync tries again.
+            let _ = delete_job(ctl, &api, &cref, &j.name_any()).await;
+        }
+    }
+}
+
+/// Deletes one of the CronJob's Jobs (background propagation) with upstream's events:
+/// `SuccessfulDelete`, or `FailedDelete` and the error. A Job already gone is success.
+pub(crate) async fn delete_job(
+    ctl: &Ctl,
+    api: &Api<Job>,
+    cref: &k8s_openapi::api::core::v1::ObjectReference,
+    name: &str,
+) -> Result<(), kube::Error> {
+    match api.delete(name, &DeleteParams::background()).await {
+        Ok(_) => {
+            let note = format!("Deleted job {name}");
+            publish(&ctl.recorder, cref, false, "SuccessfulDelete", note).await;
+            Ok(())
+        }
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => {
+            let note = format!("Deleted job: {e}");
+            publish(&ctl.recorder, cref, true, "FailedDelete", note).await;
+            Err(e)
         }
     }
 }

@@ -13,55 +13,45 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::events::Recorder;
 use kube::runtime::watcher::{self, watcher};
 use kube::runtime::{PredicateConfig, WatchStreamExt};
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 
-use crate::context::{Context, Error};
+use futures::StreamExt as _;
+
+use crate::context::{Context, Ctl, Error, drive};
 use crate::statefulset::history::{self, REVISION_HASH_LABEL};
 use crate::statefulset::podstate::{self, is_available, is_not_found, is_ready, publish};
 use update::{NodePods, Plan, Removal};
 
 const RESYNC: Duration = Duration::from_secs(300);
 
-struct Ctl {
-    client: kube::Client,
-    recorder: Recorder,
-}
-
 pub async fn run(ctx: Arc<Context>) -> Result<(), Error> {
     let client = ctx.client.clone();
-    let ctl = Arc::new(Ctl {
-        client: client.clone(),
-        recorder: ctx.recorder_for("daemonset-controller"),
-    });
+    let ctl = ctx.ctl("daemonset-controller");
     // Only changes that can move a daemon pod (labels, taints, cordoning) resync the sets.
     let node_changes = watcher(Api::<Node>::all(client.clone()), watcher::Config::default())
         .default_backoff()
         .touched_objects()
         .predicate_filter(placement_hash, PredicateConfig::default())
         .filter_map(|r| futures::future::ready(r.ok().map(|_| ())));
-    Controller::new(
-        Api::<DaemonSet>::all(client.clone()),
-        watcher::Config::default(),
+    drive(
+        Controller::new(
+            Api::<DaemonSet>::all(client.clone()),
+            watcher::Config::default(),
+        )
+        .owns(Api::<Pod>::all(client), watcher::Config::default())
+        .reconcile_all_on(node_changes)
+        .run(reconcile, error_policy, ctl),
+        "daemonset",
     )
-    .owns(Api::<Pod>::all(client), watcher::Config::default())
-    .reconcile_all_on(node_changes)
-    .run(reconcile, error_policy, ctl)
-    .for_each(|r| async move {
-        if let Err(e) = r {
-            tracing::debug!(error = %e, "daemonset sync failed");
-        }
-    })
     .await;
     Ok(())
 }

@@ -18,7 +18,6 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -29,7 +28,7 @@ use kube::runtime::events::Recorder;
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
-use crate::context::{Context, Error};
+use crate::context::{Context, Error, drive};
 use crate::statefulset::podstate::{
     self, is_finished as pod_finished, is_not_found, is_ready, is_terminating, phase, publish,
 };
@@ -53,12 +52,8 @@ pub async fn run(ctx: Arc<Context>) -> Result<(), Error> {
     });
     let controller = Controller::new(Api::<Job>::all(client.clone()), watcher::Config::default())
         .owns(Api::<Pod>::all(client), watcher::Config::default())
-        .run(reconcile, error_policy, ctl.clone())
-        .for_each(|r| async move {
-            if let Err(e) = r {
-                tracing::debug!(error = %e, "job sync failed");
-            }
-        });
+        .run(reconcile, error_policy, ctl.clone());
+    let controller = drive(controller, "job");
     tokio::select! {
         () = controller => Ok(()),
         r = manage::sweep_orphans(ctl) => r,

@@ -13,14 +13,13 @@ mod deleter;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt as _;
 use k8s_openapi::api::core::v1::{Namespace, NamespaceStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, PostParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::watcher;
 
-use crate::context::{Context, Error};
+use crate::context::{Context, Error, drive};
 use crate::gc::monitor::{Mapper, Mapping, discover};
 use conditions::Findings;
 use deleter::is_code;
@@ -34,14 +33,11 @@ const RESYNC: Duration = Duration::from_secs(300);
 
 pub async fn run(ctx: Arc<Context>) -> Result<(), Error> {
     let api: Api<Namespace> = Api::all(ctx.client.clone());
-    Controller::new(api, watcher::Config::default())
-        .run(reconcile, error_policy, ctx)
-        .for_each(|r| async move {
-            if let Err(e) = r {
-                tracing::debug!(error = %e, "namespace controller");
-            }
-        })
-        .await;
+    drive(
+        Controller::new(api, watcher::Config::default()).run(reconcile, error_policy, ctx),
+        "namespace",
+    )
+    .await;
     Ok(())
 }
 

@@ -17,45 +17,33 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ObjectReference, PersistentVolumeClaim, Pod, PodTemplateSpec};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::events::Recorder;
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 
-use crate::context::{Context, Error};
+use crate::context::{Context, Ctl, Error, drive};
 use plan::{Counts, Step};
 use podstate::{is_conflict, is_not_found, nonzero, publish};
 
 const RESYNC: Duration = Duration::from_secs(300);
 
-struct Ctl {
-    client: kube::Client,
-    recorder: Recorder,
-}
-
 pub async fn run(ctx: Arc<Context>) -> Result<(), Error> {
     let client = ctx.client.clone();
-    let ctl = Arc::new(Ctl {
-        client: client.clone(),
-        recorder: ctx.recorder_for("statefulset-controller"),
-    });
-    Controller::new(
-        Api::<StatefulSet>::all(client.clone()),
-        watcher::Config::default(),
+    let ctl = ctx.ctl("statefulset-controller");
+    drive(
+        Controller::new(
+            Api::<StatefulSet>::all(client.clone()),
+            watcher::Config::default(),
+        )
+        .owns(Api::<Pod>::all(client), watcher::Config::default())
+        .run(reconcile, error_policy, ctl),
+        "statefulset",
     )
-    .owns(Api::<Pod>::all(client), watcher::Config::default())
-    .run(reconcile, error_policy, ctl)
-    .for_each(|r| async move {
-        if let Err(e) = r {
-            tracing::debug!(error = %e, "statefulset sync failed");
-        }
-    })
     .await;
     Ok(())
 }
