@@ -16,6 +16,11 @@ pub struct Options {
     pub node_monitor_grace_period: Duration,
     /// The cluster CA (PEM) published as `kube-root-ca.crt` in every namespace.
     pub root_ca_pem: Option<String>,
+    /// Pod network of the cluster; nodes get subnets of it (`--cluster-cidr` with
+    /// `--allocate-node-cidrs`). `None`: no node IPAM.
+    pub cluster_cidr: Option<ipnet::Ipv4Net>,
+    /// Prefix length of each node's pod subnet (`--node-cidr-mask-size`, upstream 24).
+    pub node_cidr_mask_size: u8,
 }
 
 impl Default for Options {
@@ -28,6 +33,8 @@ impl Default for Options {
             controllers: vec!["*".into()],
             node_monitor_grace_period: Duration::from_secs(40),
             root_ca_pem: None,
+            cluster_cidr: None,
+            node_cidr_mask_size: 24,
         }
     }
 }

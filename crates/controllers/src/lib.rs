@@ -14,6 +14,7 @@ pub mod gc;
 pub mod job;
 pub mod namespace;
 pub mod nodelifecycle;
+pub mod nodeipam;
 pub mod replicaset;
 pub mod replicationcontroller;
 pub mod resourcequota;
@@ -48,6 +49,7 @@ fn controllers() -> Vec<(&'static str, StartFn)> {
         ("endpointslice", |c| Box::pin(endpointslice::run(c))),
         ("serviceaccount", |c| Box::pin(serviceaccount::run(c))),
         ("nodelifecycle", |c| Box::pin(nodelifecycle::run(c))),
+        ("nodeipam", |c| Box::pin(nodeipam::run(c))),
         ("resourcequota", |c| Box::pin(resourcequota::run(c))),
     ]
 }

@@ -14,6 +14,15 @@ pub struct ControllerFlags {
     /// Seconds a node may miss Lease renewals before it is marked NotReady/Unknown.
     #[arg(long, default_value_t = 40)]
     pub node_monitor_grace_period: u64,
+    /// Give every node a pod subnet of --cluster-cidr (upstream's node IPAM).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub allocate_node_cidrs: bool,
+    /// The cluster's pod network.
+    #[arg(long, default_value = "10.244.0.0/16")]
+    pub cluster_cidr: ipnet::Ipv4Net,
+    /// Prefix length of each node's pod subnet.
+    #[arg(long, default_value_t = 24)]
+    pub node_cidr_mask_size: u8,
 }
 
 impl ControllerFlags {
@@ -21,6 +30,8 @@ impl ControllerFlags {
         kubehci_controllers::Options {
             controllers: self.controllers.clone(),
             node_monitor_grace_period: Duration::from_secs(self.node_monitor_grace_period),
+            cluster_cidr: self.allocate_node_cidrs.then_some(self.cluster_cidr),
+            node_cidr_mask_size: self.node_cidr_mask_size,
             ..Default::default()
         }
     }

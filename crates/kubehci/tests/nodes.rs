@@ -336,3 +336,51 @@ fn all_nodes_down_is_a_disruption_not_an_eviction() {
     let p = json(&s, &["get", "pod", "app", "-o", "json"]);
     assert!(p["metadata"]["deletionTimestamp"].is_null(), "{p}");
 }
+
+#[test]
+fn nodes_without_a_pod_cidr_get_one_from_the_cluster_cidr() {
+    let s = Server::start_with(&["--cluster-cidr", "10.250.0.0/23", "--disable-scheduler"]);
+    for name in ["a", "b", "c"] {
+        s.ok_stdin(
+            &["create", "-f", "-"],
+            &format!(
+                "{{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{{\"name\":\"{name}\"}}}}"
+            ),
+        );
+    }
+    let cidr = |n: &str| s.ok(&["get", "node", n, "-o", "jsonpath={.spec.podCIDR}"]);
+    s.eventually(30, "two nodes with pod CIDRs", || {
+        [cidr("a"), cidr("b"), cidr("c")]
+            .iter()
+            .filter(|c| !c.is_empty())
+            .count()
+            == 2
+    });
+    let mut got: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|n| cidr(n))
+        .filter(|c| !c.is_empty())
+        .collect();
+    got.sort();
+    assert_eq!(got, ["10.250.0.0/24", "10.250.1.0/24"]);
+    // The range is used up: the third node waits, with upstream's event.
+    let waiting = ["a", "b", "c"]
+        .into_iter()
+        .find(|n| cidr(n).is_empty())
+        .unwrap();
+    s.eventually(30, "the CIDRNotAvailable event", || {
+        s.ok(&[
+            "get",
+            "events",
+            "--field-selector",
+            "reason=CIDRNotAvailable",
+        ])
+        .contains(&format!("Node {waiting} status is now: CIDRNotAvailable"))
+    });
+    // Deleting a node frees its subnet for the waiting one (on its next update).
+    let holder = ["a", "b", "c"].into_iter().find(|n| *n != waiting).unwrap();
+    let freed = cidr(holder);
+    s.ok(&["delete", "node", holder]);
+    s.ok(&["label", "node", waiting, "touched=yes"]);
+    s.eventually(30, "the freed subnet reused", || cidr(waiting) == freed);
+}
