@@ -51,6 +51,10 @@ struct SchedulerArgs {
     /// Replicas of the Deployment created after the bare pods (0: skip that phase).
     #[arg(long, default_value_t = 1_000)]
     deployment_replicas: usize,
+    /// Controllers the controller manager runs (its `--controllers`: `*` for all, `-name`
+    /// to leave one out), e.g. to see one controller's memory.
+    #[arg(long, default_value = "*")]
+    controllers: String,
     /// Full runs, each against fresh processes; the report gives medians over runs.
     #[arg(long, default_value_t = 3)]
     runs: usize,
@@ -376,6 +380,7 @@ async fn scheduler_bench(args: SchedulerArgs) -> anyhow::Result<()> {
         pods: args.pods,
         concurrency: args.concurrency,
         deployment_replicas: args.deployment_replicas,
+        controllers: args.controllers.clone(),
     };
     let mut runs = Vec::new();
     let mut findings = Vec::new();
@@ -430,8 +435,8 @@ async fn scheduler_bench(args: SchedulerArgs) -> anyhow::Result<()> {
         runs_total: args.runs,
         plan: format!(
             "{} fake nodes (8 CPU, 32 GiB, 110 pods); {} bare pods (10m CPU, 16Mi) created by \
-             {} concurrent clients; then a Deployment of {} replicas",
-            plan.nodes, plan.pods, plan.concurrency, plan.deployment_replicas
+             {} concurrent clients; then a Deployment of {} replicas; controllers: `{}`",
+            plan.nodes, plan.pods, plan.concurrency, plan.deployment_replicas, plan.controllers
         ),
     };
     let body = report::render(&ctx, &summary, &findings);

@@ -34,6 +34,8 @@ pub struct Plan {
     pub pods: usize,
     pub concurrency: usize,
     pub deployment_replicas: usize,
+    /// Passed to `kubehci controller-manager --controllers` (upstream syntax; `*` = all).
+    pub controllers: String,
 }
 
 const NS: &str = "sched-bench";
@@ -115,6 +117,8 @@ pub async fn run(binary: &Path, plan: &Plan, m: &mut Metrics) -> anyhow::Result<
             arg("controller-manager"),
             arg("--kubeconfig"),
             cm_kc.as_os_str(),
+            arg("--controllers"),
+            OsStr::new(&plan.controllers),
         ],
         &logs.join("controller-manager.log"),
     )?;

@@ -124,3 +124,9 @@ impl Context {
         })
     }
 }
+
+/// Drops what controllers never read from a watched object before it is cached:
+/// `managedFields` (for a pod, often the larger part of its decoded size).
+pub fn lean<K: kube::Resource>(obj: &mut K) {
+    obj.meta_mut().managed_fields = None;
+}

@@ -34,7 +34,10 @@ where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
     let (reader, writer) = reflector::store();
-    let stream = reflector::reflector(writer, watcher(api, config).default_backoff())
+    let events = watcher(api, config)
+        .default_backoff()
+        .modify(crate::context::lean);
+    let stream = reflector::reflector(writer, events)
         .filter_map(move |event| async move {
             match event {
                 Ok(event) => Some(event),

@@ -104,11 +104,13 @@ pub(crate) async fn run<K: Owner>(ctx: Arc<Context>) -> Result<(), Error> {
     let (pods, pod_writer) = reflector::store::<Pod>();
     let owner_events = watcher(Api::<K>::all(client.clone()), watch_config())
         .default_backoff()
+        .modify(crate::context::lean)
         .reflect(owner_writer)
         .touched_objects();
     let mapping_store = owners.clone();
     let pod_events = watcher(Api::<Pod>::all(client.clone()), watch_config())
         .default_backoff()
+        .modify(crate::context::lean)
         .reflect(pod_writer)
         .touched_objects();
     let queue = stream::select(

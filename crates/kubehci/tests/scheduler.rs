@@ -140,6 +140,31 @@ fn pending_pod_explains_why_and_describe_shows_it() {
         s.ok(&["describe", "pod", "small"])
             .contains(&format!("Successfully assigned default/small to {node}"))
     });
+    // describe node: the pod in the non-terminated pods table and the allocation summed
+    // over it (500m of 2 CPUs is 25%).
+    let d = s.ok(&["describe", "node", &node]);
+    assert!(
+        d.contains("Non-terminated Pods:          (1 in total)"),
+        "{d}"
+    );
+    let row = d
+        .lines()
+        .find(|l| l.contains(" small "))
+        .unwrap_or_else(|| panic!("no row for the pod in:\n{d}"));
+    assert!(
+        row.split_whitespace().collect::<Vec<_>>()[..4] == ["default", "small", "500m", "(25%)"],
+        "{row}"
+    );
+    let alloc = d.split("Allocated resources:").nth(1).unwrap_or("");
+    let cpu = alloc
+        .lines()
+        .find(|l| l.trim_start().starts_with("cpu"))
+        .unwrap_or("");
+    assert_eq!(
+        cpu.split_whitespace().collect::<Vec<_>>(),
+        ["cpu", "500m", "(25%)", "0", "(0%)"],
+        "{d}"
+    );
     // The scheduler holds its lease.
     let holder = s.ok(&[
         "get",

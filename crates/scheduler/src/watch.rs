@@ -44,8 +44,10 @@ where
     K: kube::Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
     tokio::spawn(async move {
+        // managedFields are never read here and are often the larger part of a pod.
         let mut stream = watcher::watcher(api, watcher::Config::default())
             .default_backoff()
+            .modify(|k: &mut K| k.meta_mut().managed_fields = None)
             .boxed();
         let mut buffer: Vec<K> = Vec::new();
         while let Some(ev) = stream.next().await {
