@@ -64,6 +64,8 @@ pub struct Context {
     pub client: kube::Client,
     pub options: Options,
     pub recorder: Recorder,
+    /// The one pod cache, started by the first controller that asks for it.
+    shared_pods: std::sync::OnceLock<std::sync::Arc<crate::shared_pods::SharedPods>>,
 }
 
 impl Context {
@@ -77,6 +79,7 @@ impl Context {
             client,
             options,
             recorder,
+            shared_pods: std::sync::OnceLock::new(),
         }
     }
 
@@ -116,6 +119,22 @@ pub struct Ctl {
 }
 
 impl Context {
+    /// The shared pod store and a stream of its events for one subscriber
+    /// ([`crate::shared_pods::SharedPods::subscribe`]). Must be called inside the runtime.
+    pub fn pods(
+        &self,
+    ) -> (
+        kube::runtime::reflector::Store<k8s_openapi::api::core::v1::Pod>,
+        futures::stream::BoxStream<
+            'static,
+            kube::runtime::watcher::Event<k8s_openapi::api::core::v1::Pod>,
+        >,
+    ) {
+        self.shared_pods
+            .get_or_init(|| crate::shared_pods::SharedPods::start(self.client.clone()))
+            .subscribe()
+    }
+
     /// A [`Ctl`] whose events come from `component` (e.g. `statefulset-controller`).
     pub fn ctl(&self, component: &str) -> std::sync::Arc<Ctl> {
         std::sync::Arc::new(Ctl {

@@ -13,12 +13,13 @@ pub mod endpointslice;
 pub mod gc;
 pub mod job;
 pub mod namespace;
-pub mod nodelifecycle;
 pub mod nodeipam;
+pub mod nodelifecycle;
 pub mod replicaset;
 pub mod replicationcontroller;
 pub mod resourcequota;
 pub mod serviceaccount;
+pub mod shared_pods;
 pub mod statefulset;
 
 use std::future::Future;

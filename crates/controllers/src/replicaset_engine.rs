@@ -101,18 +101,21 @@ fn watch_config() -> watcher::Config {
 pub(crate) async fn run<K: Owner>(ctx: Arc<Context>) -> Result<(), Error> {
     let client = ctx.client.clone();
     let (owners, owner_writer) = reflector::store::<K>();
-    let (pods, pod_writer) = reflector::store::<Pod>();
+    let (pods, shared_events) = ctx.pods();
     let owner_events = watcher(Api::<K>::all(client.clone()), watch_config())
         .default_backoff()
         .modify(crate::context::lean)
         .reflect(owner_writer)
         .touched_objects();
     let mapping_store = owners.clone();
-    let pod_events = watcher(Api::<Pod>::all(client.clone()), watch_config())
-        .default_backoff()
-        .modify(crate::context::lean)
-        .reflect(pod_writer)
-        .touched_objects();
+    let pod_events = shared_events.filter_map(|ev| async move {
+        match ev {
+            watcher::Event::Apply(p) | watcher::Event::InitApply(p) | watcher::Event::Delete(p) => {
+                Some(Ok::<Pod, watcher::Error>(p))
+            }
+            watcher::Event::Init | watcher::Event::InitDone => None,
+        }
+    });
     let queue = stream::select(
         trigger_self(owner_events, ()).boxed(),
         trigger_with(pod_events, move |pod: Pod| {
