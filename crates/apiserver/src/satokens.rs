@@ -75,6 +75,16 @@ pub async fn token_request(
     body: &[u8],
 ) -> Result<(u16, Value), ApiError> {
     let mut req = crate::rest::write::decode_body(ctx, body)?;
+    crate::rest::write::require_object(&req)?;
+    if req
+        .get("spec")
+        .is_some_and(|s| !s.is_object() && !s.is_null())
+    {
+        return Err(ApiError::bad_request(
+            "json: cannot unmarshal into Go struct field TokenRequest.spec of type \
+             v1.TokenRequestSpec",
+        ));
+    }
     let ns = ctx.namespace().to_string();
     let name = ctx.info.name.clone();
     let sa = stored(
@@ -165,9 +175,20 @@ pub async fn token_request(
     let expires = chrono::DateTime::from_timestamp(exp, 0)
         .unwrap_or(now)
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    req["spec"]["expirationSeconds"] = json!(expiration);
-    req["spec"]["audiences"] = json!(audiences);
-    req["status"] = json!({"token": token, "expirationTimestamp": expires});
+    let mut spec = req
+        .get("spec")
+        .filter(|s| s.is_object())
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    spec["expirationSeconds"] = json!(expiration);
+    spec["audiences"] = json!(audiences);
+    if let Some(o) = req.as_object_mut() {
+        o.insert("spec".into(), spec);
+        o.insert(
+            "status".into(),
+            json!({"token": token, "expirationTimestamp": expires}),
+        );
+    }
     let md = kubehci_api::meta::metadata_mut(&mut req);
     md.insert("name".into(), json!(name));
     md.insert("namespace".into(), json!(ctx.namespace()));

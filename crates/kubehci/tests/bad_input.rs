@@ -75,6 +75,13 @@ async fn malformed_bodies_get_status_errors() {
     assert_eq!(st.code, 400);
     assert_eq!(st.message, r#"strict decoding error: unknown field "spec""#);
 
+    // Subresource bodies too: a TokenRequest that is an array, or whose spec is a number.
+    let token = "/api/v1/namespaces/default/serviceaccounts/default/token";
+    for body in [&br#"[1, 2]"#[..], &br#"{"spec": 5}"#[..]] {
+        let st = send(&c, "POST", token, json, body.to_vec()).await;
+        assert_eq!((st.code, st.reason.as_str()), (400, "BadRequest"), "{st:?}");
+    }
+
     let long = "a".repeat(254);
     let body = serde_json::to_vec(
         &serde_json::json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name": long}}),

@@ -24,14 +24,20 @@ pub fn decode_body(ctx: &Ctx, body: &[u8]) -> Result<Value, ApiError> {
     }
 }
 
+/// A body must be a JSON object (upstream fails decoding its type meta otherwise).
+pub fn require_object(obj: &Value) -> Result<(), ApiError> {
+    if obj.is_object() {
+        return Ok(());
+    }
+    Err(ApiError::bad_request(format!(
+        "couldn't get version/kind; json parse error: json: cannot unmarshal {} into Go value of type struct {{ APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }}",
+        json_type_name(obj)
+    )))
+}
+
 /// Checks the body is an object of the endpoint's kind and apiVersion.
 pub fn check_type(info: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
-    if !obj.is_object() {
-        return Err(ApiError::bad_request(format!(
-            "couldn't get version/kind; json parse error: json: cannot unmarshal {} into Go value of type struct {{ APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }}",
-            json_type_name(obj)
-        )));
-    }
+    require_object(obj)?;
     let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
     if kind.is_empty() {
@@ -339,7 +345,17 @@ pub async fn update(
                 patched
             }
         };
-        let sent_rv = kubehci_api::meta::resource_version(&new).to_string();
+        // A PUT's resourceVersion is a precondition; a patch's only when the patch itself
+        // names one (the patched object inherits the current one otherwise).
+        let precondition = match &mutation {
+            Mutation::Replace(_) => true,
+            Mutation::Patch(bt, body) => patch_names_resource_version(*bt, body),
+        };
+        let sent_rv = if precondition {
+            kubehci_api::meta::resource_version(&new).to_string()
+        } else {
+            String::new()
+        };
         if !sent_rv.is_empty() && sent_rv != kv.mod_revision.to_string() {
             return Err(ApiError::conflict_modified(&info.group_resource(), &name));
         }
@@ -386,6 +402,28 @@ pub async fn update(
         &name,
         "the object has been modified; please apply your changes to the latest version and try again",
     ))
+}
+
+/// Whether a patch body sets `metadata.resourceVersion` (then it is a precondition, as
+/// upstream: a patch without one is retried on conflicts instead of failing with 409).
+fn patch_names_resource_version(bt: BodyType, body: &[u8]) -> bool {
+    let parsed: Option<Value> = serde_json::from_slice(body)
+        .ok()
+        .or_else(|| serde_yaml::from_slice(body).ok());
+    let Some(v) = parsed else {
+        return false;
+    };
+    match bt {
+        BodyType::JsonPatch => v.as_array().is_some_and(|ops| {
+            ops.iter().any(|op| {
+                op.get("path").and_then(Value::as_str) == Some("/metadata/resourceVersion")
+            })
+        }),
+        _ => v
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|rv| !rv.is_empty()),
+    }
 }
 
 /// Carries server-owned metadata over from `old`, runs the strategy and admission.
@@ -483,4 +521,34 @@ pub async fn read_one(state: &State, ctx: &Ctx) -> Result<Value, ApiError> {
     get_object(state, &ctx.resource, ctx.namespace(), &ctx.info.name)
         .await
         .map(|(o, _)| o)
+}
+
+#[cfg(test)]
+mod precondition_tests {
+    use super::{BodyType, patch_names_resource_version as names};
+
+    #[test]
+    fn only_a_patch_that_names_a_resource_version_is_conditional() {
+        assert!(!names(
+            BodyType::MergePatch,
+            br#"{"status":{"phase":"Running"}}"#
+        ));
+        assert!(names(
+            BodyType::MergePatch,
+            br#"{"metadata":{"resourceVersion":"7"}}"#
+        ));
+        assert!(names(
+            BodyType::ApplyPatch,
+            b"metadata:\n  name: x\n  resourceVersion: \"9\"\n"
+        ));
+        assert!(names(
+            BodyType::JsonPatch,
+            br#"[{"op":"test","path":"/metadata/resourceVersion","value":"3"}]"#
+        ));
+        assert!(!names(
+            BodyType::JsonPatch,
+            br#"[{"op":"add","path":"/spec/x","value":1}]"#
+        ));
+        assert!(!names(BodyType::StrategicMergePatch, b"not json"));
+    }
 }
