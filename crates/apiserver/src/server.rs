@@ -139,6 +139,9 @@ async fn handle(
             ));
         }
     }
+    if rest::pod_proxy::handles(&info) {
+        return rest::pod_proxy::serve(&state, req, &info).await;
+    }
     if !info.is_resource_request {
         return crate::nonresource::serve(&state, &req, &info).await;
     }

@@ -149,6 +149,7 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, StartError> {
         openapi: kubehci_schema::OpenApiCache::new(&[], &[]),
         crds: Default::default(),
         crd_schemas: Default::default(),
+        kubelet_client: Some(kubelet_client(&dir, &ca)?),
         ready: AtomicBool::new(false),
         config,
     });
@@ -198,6 +199,26 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, StartError> {
         state,
         task,
     })
+}
+
+/// The API server's client certificate towards node agents, issued on every start into
+/// `DIR/pki/apiserver-kubelet-client.{crt,key}` (kubeadm's names), and the TLS config using it.
+fn kubelet_client(dir: &Path, ca: &ClusterCa) -> Result<Arc<rustls::ClientConfig>, StartError> {
+    let pki = dir.join("pki");
+    let (crt, key, ca_crt) = (
+        pki.join("apiserver-kubelet-client.crt"),
+        pki.join("apiserver-kubelet-client.key"),
+        pki.join("ca.crt"),
+    );
+    let cert = ca.issue_client(
+        kubehci_streaming::node::tls::KUBELET_CLIENT_CN,
+        &[kubehci_streaming::node::tls::MASTERS_GROUP],
+    )?;
+    write_private(&crt, cert.cert_pem.as_bytes()).map_err(io_err(&crt))?;
+    write_private(&key, cert.key_pem.as_bytes()).map_err(io_err(&key))?;
+    let config = kubehci_streaming::client::client_config(&ca_crt, &crt, &key)
+        .map_err(|e| StartError::Bootstrap(format!("kubelet client credentials: {e}")))?;
+    Ok(Arc::new(config))
 }
 
 /// Writes a file readable by its owner only.

@@ -29,6 +29,8 @@ pub struct State {
     /// Compiled schemas of served custom resources, by (group, version, plural).
     pub crd_schemas:
         RwLock<std::collections::HashMap<(String, String, String), Arc<kubehci_crd::CrdSchema>>>,
+    /// TLS client config towards node agents (kubelet-client certificate, cluster CA).
+    pub kubelet_client: crate::rest::pod_proxy::KubeletClient,
     /// Set once bootstrap finished and caches are primed (`/readyz`).
     pub ready: AtomicBool,
 }

@@ -5,6 +5,7 @@
 //! fan-out and memory with kube-rs clients over TLS. See `apiserver.rs` for the phases.
 
 mod apiserver;
+mod node;
 mod report;
 mod scheduler;
 mod server;
@@ -32,6 +33,28 @@ enum Command {
     /// Benchmark scheduling: pods scheduled/s and created -> Running latency on fake nodes,
     /// controller-manager and scheduler memory.
     Scheduler(SchedulerArgs),
+    /// Benchmark a real node (`kubehci up`): pod startup latency, pods/s, node agent and
+    /// containerd memory. Needs root.
+    Node(NodeArgs),
+}
+
+#[derive(Args, Debug)]
+struct NodeArgs {
+    /// The `kubehci` binary to benchmark (default: `kubehci` beside this binary, else on PATH).
+    #[arg(long)]
+    kubehci: Option<PathBuf>,
+    /// Pods created per run.
+    #[arg(long, default_value_t = 100)]
+    pods: usize,
+    /// Concurrent creating clients.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Full runs, each on a fresh cluster; the report gives medians over runs.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Write (replace) this benchmark's section of a markdown file, e.g. BENCHMARKS.md.
+    #[arg(long)]
+    write: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -120,6 +143,12 @@ fn main() -> anyhow::Result<()> {
             tokio::select! {
                 r = apiserver_bench(args) => r,
                 // Dropping the benchmark future kills the server and removes its directory.
+                _ = tokio::signal::ctrl_c() => bail!("interrupted"),
+            }
+        }),
+        Command::Node(args) => rt.block_on(async move {
+            tokio::select! {
+                r = node_bench(args) => r,
                 _ = tokio::signal::ctrl_c() => bail!("interrupted"),
             }
         }),
@@ -445,6 +474,77 @@ async fn scheduler_bench(args: SchedulerArgs) -> anyhow::Result<()> {
         && !runs.is_empty()
     {
         report::write_section(path, "scheduler", &body)?;
+        eprintln!("kubehci-bench: wrote {}", path.display());
+    }
+    ensure!(!runs.is_empty(), "no run succeeded");
+    Ok(())
+}
+
+async fn node_bench(args: NodeArgs) -> anyhow::Result<()> {
+    ensure!((1..=1000).contains(&args.pods), "--pods must be 1..=1000");
+    ensure!(
+        (1..=100).contains(&args.concurrency),
+        "--concurrency must be 1..=100"
+    );
+    ensure!((1..=20).contains(&args.runs), "--runs must be 1..=20");
+    let binary = find_kubehci(args.kubehci.clone())?;
+    let binary = std::fs::canonicalize(&binary).unwrap_or(binary);
+    let plan = node::Plan {
+        pods: args.pods,
+        concurrency: args.concurrency,
+    };
+    let mut runs = Vec::new();
+    let mut findings = Vec::new();
+    for r in 1..=args.runs {
+        eprintln!("kubehci-bench: node run {r}/{} ...", args.runs);
+        let mut m = Metrics::default();
+        match node::run(&binary, &plan, &mut m).await {
+            Ok(()) => runs.push(m),
+            Err(e) => {
+                eprintln!("kubehci-bench: run {r} failed: {e:#}");
+                findings.push(format!("run {r} failed: {e:#}"));
+            }
+        }
+    }
+    let summary = stats::summarise(&runs);
+    let ctx = report::Context {
+        title: "Node (`kubehci-bench node`)".into(),
+        subject: "a single-host cluster from `kubehci up` (API server with controllers and \
+                  scheduler, Debian's containerd 1.6 + runc + CNI bridge, the node agent)"
+            .into(),
+        notes: vec![
+            "pod startup: from the start of each pod's create request to the moment a watch \
+             (opened before the first create) first delivers it Running; the image \
+             (kubehci.local/busybox:1.35) is present, so no pull."
+                .into(),
+            "pods/s: pods divided by the time from the first create request to the last pod \
+             seen Running."
+                .into(),
+            "memory: RSS from /proc of the node agent and containerd processes; the shims \
+             (one containerd-shim-runc-v2 per pod) are summed apart."
+                .into(),
+            "reference point: none measured here (a kubelet cannot be installed on this \
+             machine)."
+                .into(),
+        ],
+        date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        machine: report::machine(),
+        command: report::command_line(),
+        binary: binary.display().to_string(),
+        revision: report::git_revision(),
+        runs_ok: runs.len(),
+        runs_total: args.runs,
+        plan: format!(
+            "{} pods (busybox `sleep 3600`) created by {} concurrent clients on one node",
+            plan.pods, plan.concurrency
+        ),
+    };
+    let body = report::render(&ctx, &summary, &findings);
+    println!("{body}");
+    if let Some(path) = &args.write
+        && !runs.is_empty()
+    {
+        report::write_section(path, "node", &body)?;
         eprintln!("kubehci-bench: wrote {}", path.display());
     }
     ensure!(!runs.is_empty(), "no run succeeded");

@@ -37,8 +37,50 @@ pub struct NodeArgs {
     /// Where the agent writes the CNI network config containerd reads.
     #[arg(long)]
     pub cni_conf_dir: PathBuf,
+    /// Where pod log directories go (`<ns>_<name>_<uid>/<container>/<n>.log`).
+    #[arg(long, default_value = "/var/log/pods")]
+    pub pod_log_dir: PathBuf,
+    /// The cgroup pods are placed under (cgroupfs driver).
+    #[arg(long, default_value = "/kubepods")]
+    pub cgroup_root: String,
+    /// Cluster DNS server IPs for dnsPolicy ClusterFirst (none: the host's resolv.conf).
+    #[arg(long, value_delimiter = ',')]
+    pub cluster_dns: Vec<IpAddr>,
+    /// The cluster's DNS domain.
+    #[arg(long, default_value = "cluster.local")]
+    pub cluster_domain: String,
+    /// Pod capacity of the node.
+    #[arg(long, default_value_t = 110)]
+    pub max_pods: u32,
 }
 
-pub async fn run(_args: NodeArgs) -> anyhow::Result<()> {
-    anyhow::bail!("the node agent is not built yet")
+pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
+    let client = crate::components::client(&args.kubeconfig).await?;
+    let mut cfg = kubehci_node::NodeConfig::new(
+        &args.node_name,
+        args.containerd_socket.clone(),
+        args.root_dir.clone(),
+        args.node_ip,
+    );
+    cfg.kubelet_port = args.listen.port();
+    cfg.pod_cidr = args.pod_cidr.clone();
+    cfg.cni_conf_dir = args.cni_conf_dir.clone();
+    cfg.pod_log_dir = args.pod_log_dir.clone();
+    cfg.cgroup_root = args.cgroup_root.clone();
+    cfg.cluster_dns = args.cluster_dns.clone();
+    cfg.cluster_domain = args.cluster_domain.clone();
+    cfg.max_pods = args.max_pods;
+    cfg.streaming = Some((
+        args.listen,
+        kubehci_node::ServerTlsFiles {
+            cert: args.tls_cert.clone(),
+            key: args.tls_key.clone(),
+            client_ca: args.client_ca.clone(),
+        },
+    ));
+    println!("kubehci node agent {} starting", args.node_name);
+    tokio::select! {
+        r = kubehci_node::run(cfg, client) => r.map_err(|e| anyhow::anyhow!("node agent: {e}")),
+        _ = crate::components::until_signal() => Ok(()),
+    }
 }

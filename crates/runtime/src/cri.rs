@@ -2,9 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-pub use k8s_cri::v1 as api;
 use api::image_service_client::ImageServiceClient;
 use api::runtime_service_client::RuntimeServiceClient;
+pub use k8s_cri::v1 as api;
 use tonic::transport::{Channel, Endpoint, Uri};
 
 /// Errors talking to the runtime.
@@ -32,7 +32,10 @@ pub async fn connect(socket: &Path) -> Result<Cri, CriError> {
     let p2 = path.clone();
     // The URI is required by tonic but unused: the connector dials the socket.
     let channel = Endpoint::try_from("http://[::1]:50051")
-        .map_err(|source| CriError::Connect { path: path.clone(), source })?
+        .map_err(|source| CriError::Connect {
+            path: path.clone(),
+            source,
+        })?
         .connect_with_connector(tower::service_fn(move |_: Uri| {
             let p = p2.clone();
             async move {

@@ -9,6 +9,7 @@ pub mod filter;
 pub mod hooks;
 pub mod limits_admission;
 pub mod pod_admission;
+pub mod pod_proxy;
 pub mod quota_admission;
 pub mod read;
 pub mod render;

@@ -160,7 +160,9 @@ pub fn cluster_role_bindings() -> Vec<Value> {
         ),
         binding("system:kube-scheduler", vec![user("system:kube-scheduler")]),
         binding("system:monitoring", vec![group("system:monitoring")]),
-        binding("system:node", vec![]),
+        // Deviation: upstream binds no one and authorizes nodes with the Node authorizer,
+        // which kubehci does not have yet; the node agents (group system:nodes) get the role.
+        binding("system:node", vec![group("system:nodes")]),
         binding("system:node-proxier", vec![user("system:kube-proxy")]),
         binding(
             "system:public-info-viewer",
