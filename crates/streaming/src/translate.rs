@@ -203,9 +203,7 @@ async fn remotecommand(client: Io, backend: Io, opts: StreamOptions) {
     while let Ok(Some(frame)) = r.next().await {
         match &frame {
             spdy::Frame::Data {
-                stream_id,
-                flags,
-                data,
+                stream_id, data, ..
             } => {
                 let Some(ch) = to_channel.get(stream_id).copied() else {
                     continue;
@@ -216,9 +214,9 @@ async fn remotecommand(client: Io, backend: Io, opts: StreamOptions) {
                     msg.extend_from_slice(data);
                     let _ = to_client.send(ws::encode_frame(ws::OP_BINARY, &msg));
                 }
-                if flags & spdy::FLAG_FIN != 0 {
-                    let _ = to_client.send(ws::encode_frame(ws::OP_BINARY, &[CH_CLOSE, ch]));
-                }
+                // A stream's FIN is not signalled to the client: in v5 only the client sends
+                // CLOSE (channel 255, for stdin); kubectl rejects one from the server. The
+                // WebSocket close after the error stream ends the session.
             }
             spdy::Frame::Control {
                 kind: spdy::PING,

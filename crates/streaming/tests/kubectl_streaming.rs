@@ -157,6 +157,8 @@ async fn kubectl_logs_exec_and_port_forward_reach_containerd() -> Result<()> {
         v.stderr
     );
     assert!(!v.stderr.contains("fallback"), "{}", v.stderr);
+    // Nothing kubectl does not expect (it logs "Unknown stream id 255" for a server CLOSE).
+    assert!(!v.stderr.contains("Unknown stream"), "{}", v.stderr);
     assert_eq!(
         ok(&kc, &["exec", "t", "-c", "main", "--", "id", "-u"]).await?,
         "0\n"
