@@ -37,13 +37,14 @@ int main(int argc, char **argv) {
         puts("kubehci-pause 3.10");
         return 0;
     }
-    if (getpid() != 1) {
-        fputs("kubehci-pause: warning: not running as PID 1\n", stderr);
-    }
+    /* Handlers first: whoever waits for the line below may signal at once. */
     if (install(SIGINT, stop, 0) != 0 || install(SIGTERM, stop, 0) != 0 ||
         install(SIGCHLD, reap, SA_NOCLDSTOP | SA_RESTART) != 0) {
         perror("kubehci-pause: sigaction");
         return 1;
+    }
+    if (getpid() != 1) {
+        fputs("kubehci-pause: warning: not running as PID 1\n", stderr);
     }
     for (;;) {
         pause();
