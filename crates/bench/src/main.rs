@@ -5,6 +5,7 @@
 //! fan-out and memory with kube-rs clients over TLS. See `apiserver.rs` for the phases.
 
 mod apiserver;
+mod create;
 mod node;
 mod report;
 mod scheduler;

@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -170,30 +169,8 @@ pub async fn run(binary: &Path, plan: &Plan, m: &mut Metrics) -> anyhow::Result<
             }
         })
     };
-    let created: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
-    let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..plan.concurrency {
-        let (pods, created, next, total) = (pods.clone(), created.clone(), next.clone(), plan.pods);
-        workers.push(tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
-                    return Ok::<(), anyhow::Error>(());
-                }
-                let p = pod(i)?;
-                let t = Instant::now();
-                pods.create(&PostParams::default(), &p).await?;
-                if let Ok(mut c) = created.lock() {
-                    c.insert(format!("p-{i:04}"), t);
-                }
-            }
-        }));
-    }
-    for w in workers {
-        w.await.context("create worker")??;
-    }
+    let created = crate::create::pods_concurrently(&pods, plan.pods, plan.concurrency, pod).await?;
     let deadline = Instant::now() + Duration::from_secs(600);
     while running.lock().map(|r| r.len()).unwrap_or(0) < plan.pods {
         ensure!(
@@ -204,7 +181,6 @@ pub async fn run(binary: &Path, plan: &Plan, m: &mut Metrics) -> anyhow::Result<
     }
     watch.abort();
     let running = running.lock().map(|r| r.clone()).unwrap_or_default();
-    let created = created.lock().map(|c| c.clone()).unwrap_or_default();
     let last = running.values().max().copied().unwrap_or(start);
     let lat: Vec<f64> = created
         .iter()

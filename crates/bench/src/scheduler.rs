@@ -12,7 +12,6 @@ use std::ffi::OsStr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
@@ -233,30 +232,8 @@ pub async fn run(binary: &Path, plan: &Plan, m: &mut Metrics) -> anyhow::Result<
         })
     };
 
-    let created: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
-    let next = Arc::new(AtomicUsize::new(0));
     let began = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..plan.concurrency {
-        let (pods, created, next, total) = (pods.clone(), created.clone(), next.clone(), plan.pods);
-        workers.push(tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
-                    return Ok::<(), anyhow::Error>(());
-                }
-                let p = pod(i)?;
-                let t = Instant::now();
-                pods.create(&PostParams::default(), &p).await?;
-                if let Ok(mut m) = created.lock() {
-                    m.insert(format!("p-{i:05}"), t);
-                }
-            }
-        }));
-    }
-    for w in workers {
-        w.await.context("create worker")??;
-    }
+    let created = crate::create::pods_concurrently(&pods, plan.pods, plan.concurrency, pod).await?;
     let create_secs = began.elapsed().as_secs_f64();
     let total = plan.pods;
     until("all pods Running", Duration::from_secs(600), async || {
@@ -268,7 +245,6 @@ pub async fn run(binary: &Path, plan: &Plan, m: &mut Metrics) -> anyhow::Result<
         ensure!(comp.alive(), "{} exited during the run", comp.name);
     }
 
-    let created = created.lock().map(|m| m.clone()).unwrap_or_default();
     let bound = bound.snapshot();
     let running = running.snapshot();
     let last_bound = bound.values().max().copied().unwrap_or(began);
