@@ -131,10 +131,10 @@ fn remove_cni_network(net: &CniNetwork) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The node agent's cgroup root (its default `/kubepods`) and QoS classes below it, in every
-/// mounted hierarchy, when empty (`rmdir` fails on a cgroup still in use: nothing running is
-/// touched). The pods' own cgroups went with their sandboxes.
-const POD_CGROUPS: &[&str] = &["kubepods/besteffort", "kubepods/burstable", "kubepods"];
+/// The node agent's cgroup root (its default `/kubepods`) in every mounted hierarchy, with
+/// what is left below it (QoS classes, pod cgroups whose removal the agent gave up on), deepest
+/// first. `rmdir` fails on a cgroup that still has processes: nothing running is touched.
+const POD_CGROUP_ROOT: &str = "kubepods";
 
 fn remove_pod_cgroups() {
     let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
@@ -145,10 +145,18 @@ fn remove_pod_cgroups() {
         (fstype == "cgroup" || fstype == "cgroup2").then(|| PathBuf::from(mount_point))
     });
     for root in roots {
-        for cg in POD_CGROUPS {
-            let _ = std::fs::remove_dir(root.join(cg));
+        remove_empty_cgroups(&root.join(POD_CGROUP_ROOT));
+    }
+}
+
+/// Removes `dir` and the cgroups below it, children first; a cgroup in use stays.
+fn remove_empty_cgroups(dir: &Path) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            remove_empty_cgroups(&e.path());
         }
     }
+    let _ = std::fs::remove_dir(dir);
 }
 
 /// Mount points at or below `dir`, deepest first.
