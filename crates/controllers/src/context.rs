@@ -120,8 +120,9 @@ pub struct Ctl {
 
 impl Context {
     /// The shared pod store and a stream of its events for one subscriber
-    /// ([`crate::shared_pods::SharedPods::subscribe`]). Must be called inside the runtime.
-    pub fn pods(
+    /// ([`crate::shared_pods::SharedPods::subscribe`]), once the first list is in. Must be
+    /// called inside the runtime.
+    pub async fn pods(
         &self,
     ) -> (
         kube::runtime::reflector::Store<k8s_openapi::api::core::v1::Pod>,
@@ -133,6 +134,7 @@ impl Context {
         self.shared_pods
             .get_or_init(|| crate::shared_pods::SharedPods::start(self.client.clone()))
             .subscribe()
+            .await
     }
 
     /// A [`Ctl`] whose events come from `component` (e.g. `statefulset-controller`).

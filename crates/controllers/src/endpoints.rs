@@ -52,7 +52,7 @@ pub async fn run(ctx: Arc<Context>) -> Result<(), Error> {
     let client = ctx.client.clone();
     let cfg = watcher::Config::default;
     let (services, svc_events) = informer(Api::all(client.clone()), cfg(), "services");
-    let (pods, pod_events) = informer(Api::all(client.clone()), cfg(), "pods");
+    let (pods, pod_events) = ctx.pods().await;
     let (endpoints, ep_events) = informer(Api::all(client.clone()), cfg(), "endpoints");
     let c = Arc::new(Controller {
         recorder: ctx.recorder_for("endpoint-controller"),

@@ -57,7 +57,7 @@ pub async fn run(ctx: Arc<Context>) -> Result<(), Error> {
     let cfg = watcher::Config::default;
     let managed = format!("{MANAGED_BY_LABEL}={CONTROLLER_NAME}");
     let (services, svc_events) = informer(Api::all(client.clone()), cfg(), "services");
-    let (pods, pod_events) = informer(Api::all(client.clone()), cfg(), "pods");
+    let (pods, pod_events) = ctx.pods().await;
     let (nodes, node_events) = informer(Api::all(client.clone()), cfg(), "nodes");
     let (slices, slice_events) = informer(
         Api::all(client.clone()),

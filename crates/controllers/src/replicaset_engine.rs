@@ -101,7 +101,7 @@ fn watch_config() -> watcher::Config {
 pub(crate) async fn run<K: Owner>(ctx: Arc<Context>) -> Result<(), Error> {
     let client = ctx.client.clone();
     let (owners, owner_writer) = reflector::store::<K>();
-    let (pods, shared_events) = ctx.pods();
+    let (pods, shared_events) = ctx.pods().await;
     let owner_events = watcher(Api::<K>::all(client.clone()), watch_config())
         .default_backoff()
         .modify(crate::context::lean)

@@ -18,6 +18,10 @@ const BACKLOG: usize = 8192;
 pub struct SharedPods {
     store: Store<Pod>,
     tx: broadcast::Sender<watcher::Event<Pod>>,
+    /// True once the first list is in the store. Waiters use this, not
+    /// `Store::wait_until_ready`: kube-runtime's readiness wakes only the last of several
+    /// tasks waiting on one store at the same time.
+    ready: tokio::sync::watch::Receiver<bool>,
 }
 
 impl SharedPods {
@@ -26,6 +30,7 @@ impl SharedPods {
         let (store, writer) = reflector::store();
         let (tx, _) = broadcast::channel(BACKLOG);
         let sender = tx.clone();
+        let (ready_tx, ready) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             let events = watcher(Api::<Pod>::all(client), watcher::Config::default())
                 .default_backoff()
@@ -35,30 +40,37 @@ impl SharedPods {
             let mut events = std::pin::pin!(reflector::reflector(writer, events));
             while let Some(ev) = events.next().await {
                 match ev {
-                    // No subscriber yet is fine: they start from the store.
-                    Ok(ev) => drop(sender.send(ev)),
+                    Ok(ev) => {
+                        if matches!(ev, watcher::Event::InitDone) {
+                            ready_tx.send_replace(true);
+                        }
+                        // No subscriber yet is fine: they start from the store.
+                        drop(sender.send(ev));
+                    }
                     Err(e) => tracing::warn!(error = %e, "pod watch failed; retrying"),
                 }
             }
         });
-        Arc::new(SharedPods { store, tx })
+        Arc::new(SharedPods { store, tx, ready })
     }
 
     /// The shared store and this subscriber's events: first the whole store as an initial
     /// list (`Init`, `InitApply`..., `InitDone`), then every change; after falling behind, the
     /// store again as a new initial list.
-    pub fn subscribe(&self) -> (Store<Pod>, BoxStream<'static, watcher::Event<Pod>>) {
+    /// Returns once the store holds the first list, so that callers may use the store's own
+    /// `wait_until_ready` freely afterwards (it is ready).
+    pub async fn subscribe(&self) -> (Store<Pod>, BoxStream<'static, watcher::Event<Pod>>) {
         let rx = self.tx.subscribe();
+        let mut ready = self.ready.clone();
+        let _ = ready.wait_for(|r| *r).await;
         let store = self.store.clone();
         let events = stream::unfold(
             (store.clone(), rx, true),
             |(store, mut rx, mut resync)| async move {
                 loop {
                     if resync {
-                        if store.wait_until_ready().await.is_err() {
-                            return None;
-                        }
-                        // What is queued now is in the store already.
+                        // The store is ready (`subscribe` waited). What is queued now is in
+                        // the store already.
                         while rx.try_recv().is_ok() {}
                         let snapshot = snapshot(&store);
                         return Some((stream::iter(snapshot), (store, rx, false)));
