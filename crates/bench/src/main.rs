@@ -331,8 +331,7 @@ async fn apiserver_bench(args: ApiserverArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let summary = stats::summarise(&runs);
-    let ctx = report::Context {
+    let about = report::About {
         title: "API server (`kubehci-bench apiserver`)".into(),
         subject: "SQLite store (the default and only store of `kubehci server`), TLS, admin \
                   client certificate"
@@ -350,13 +349,6 @@ async fn apiserver_bench(args: ApiserverArgs) -> anyhow::Result<()> {
              comparison is claimed."
                 .into(),
         ],
-        date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
-        machine: report::machine(),
-        command: report::command_line(),
-        binary: binary.display().to_string(),
-        revision: report::git_revision(),
-        runs_ok: runs.len(),
-        runs_total: args.runs,
         plan: format!(
             "{} ConfigMaps ({} B payload) over 2 namespaces: {} sequential creates, {} \
              concurrent creates on {} clients; {} GETs each sequential and concurrent; LIST of \
@@ -374,21 +366,15 @@ async fn apiserver_bench(args: ApiserverArgs) -> anyhow::Result<()> {
             plan.watch_updates
         ),
     };
-    let body = report::render(&ctx, &summary, &findings);
-    println!("{body}");
-    if let Some(path) = &args.write {
-        if runs.is_empty() {
-            eprintln!(
-                "kubehci-bench: no run succeeded; not writing {}",
-                path.display()
-            );
-        } else {
-            report::write_section(path, "apiserver", &body)?;
-            eprintln!("kubehci-bench: wrote {}", path.display());
-        }
-    }
-    ensure!(!runs.is_empty(), "no run succeeded");
-    Ok(())
+    report::publish(
+        "apiserver",
+        about,
+        &binary,
+        &runs,
+        args.runs,
+        &findings,
+        args.write.as_deref(),
+    )
 }
 
 async fn scheduler_bench(args: SchedulerArgs) -> anyhow::Result<()> {
@@ -436,8 +422,7 @@ async fn scheduler_bench(args: SchedulerArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let summary = stats::summarise(&runs);
-    let ctx = report::Context {
+    let about = report::About {
         title: "Scheduler and controllers (`kubehci-bench scheduler`)".into(),
         subject: "`kubehci server --disable-controllers --disable-scheduler` plus separate \
                   `kubehci controller-manager`, `kubehci scheduler` and `kubehci fake-nodes` \
@@ -456,29 +441,21 @@ async fn scheduler_bench(args: SchedulerArgs) -> anyhow::Result<()> {
              installed on this machine)."
                 .into(),
         ],
-        date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
-        machine: report::machine(),
-        command: report::command_line(),
-        binary: binary.display().to_string(),
-        revision: report::git_revision(),
-        runs_ok: runs.len(),
-        runs_total: args.runs,
         plan: format!(
             "{} fake nodes (8 CPU, 32 GiB, 110 pods); {} bare pods (10m CPU, 16Mi) created by \
              {} concurrent clients; then a Deployment of {} replicas; controllers: `{}`",
             plan.nodes, plan.pods, plan.concurrency, plan.deployment_replicas, plan.controllers
         ),
     };
-    let body = report::render(&ctx, &summary, &findings);
-    println!("{body}");
-    if let Some(path) = &args.write
-        && !runs.is_empty()
-    {
-        report::write_section(path, "scheduler", &body)?;
-        eprintln!("kubehci-bench: wrote {}", path.display());
-    }
-    ensure!(!runs.is_empty(), "no run succeeded");
-    Ok(())
+    report::publish(
+        "scheduler",
+        about,
+        &binary,
+        &runs,
+        args.runs,
+        &findings,
+        args.write.as_deref(),
+    )
 }
 
 async fn node_bench(args: NodeArgs) -> anyhow::Result<()> {
@@ -507,8 +484,7 @@ async fn node_bench(args: NodeArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let summary = stats::summarise(&runs);
-    let ctx = report::Context {
+    let about = report::About {
         title: "Node (`kubehci-bench node`)".into(),
         subject: "a single-host cluster from `kubehci up` (API server with controllers and \
                   scheduler, Debian's containerd 1.6 + runc + CNI bridge, the node agent)"
@@ -528,26 +504,18 @@ async fn node_bench(args: NodeArgs) -> anyhow::Result<()> {
              machine)."
                 .into(),
         ],
-        date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
-        machine: report::machine(),
-        command: report::command_line(),
-        binary: binary.display().to_string(),
-        revision: report::git_revision(),
-        runs_ok: runs.len(),
-        runs_total: args.runs,
         plan: format!(
             "{} pods (busybox `sleep 3600`) created by {} concurrent clients on one node",
             plan.pods, plan.concurrency
         ),
     };
-    let body = report::render(&ctx, &summary, &findings);
-    println!("{body}");
-    if let Some(path) = &args.write
-        && !runs.is_empty()
-    {
-        report::write_section(path, "node", &body)?;
-        eprintln!("kubehci-bench: wrote {}", path.display());
-    }
-    ensure!(!runs.is_empty(), "no run succeeded");
-    Ok(())
+    report::publish(
+        "node",
+        about,
+        &binary,
+        &runs,
+        args.runs,
+        &findings,
+        args.write.as_deref(),
+    )
 }

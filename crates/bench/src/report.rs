@@ -82,7 +82,61 @@ pub fn git_revision() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-pub struct Context {
+/// What a benchmark says about its own run; [`publish`] adds the rest.
+pub struct About {
+    /// Section heading, e.g. "API server (`kubehci-bench apiserver`)".
+    pub title: String,
+    /// What the processes under test are (the line after "- server: ").
+    pub subject: String,
+    /// Further bullet lines: how clients measure, what latency means, reference points.
+    pub notes: Vec<String>,
+    pub plan: String,
+}
+
+/// Renders the report of `runs` (medians over them), prints it, and replaces `section` of
+/// `write` with it when a run succeeded; fails when none did.
+pub fn publish(
+    section: &str,
+    about: About,
+    binary: &Path,
+    runs: &[crate::stats::Metrics],
+    runs_total: usize,
+    findings: &[String],
+    write: Option<&Path>,
+) -> anyhow::Result<()> {
+    let ctx = Context {
+        title: about.title,
+        subject: about.subject,
+        notes: about.notes,
+        date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        machine: machine(),
+        command: command_line(),
+        binary: binary.display().to_string(),
+        revision: git_revision(),
+        runs_ok: runs.len(),
+        runs_total,
+        plan: about.plan,
+    };
+    let body = render(&ctx, &crate::stats::summarise(runs), findings);
+    println!("{body}");
+    match write {
+        Some(path) if runs.is_empty() => {
+            eprintln!(
+                "kubehci-bench: no run succeeded; not writing {}",
+                path.display()
+            );
+        }
+        Some(path) => {
+            write_section(path, section, &body)?;
+            eprintln!("kubehci-bench: wrote {}", path.display());
+        }
+        None => {}
+    }
+    anyhow::ensure!(!runs.is_empty(), "no run succeeded");
+    Ok(())
+}
+
+struct Context {
     /// Section heading, e.g. "API server (`kubehci-bench apiserver`)".
     pub title: String,
     /// What the processes under test are (the line after "- server: ").
@@ -100,7 +154,7 @@ pub struct Context {
 }
 
 /// The markdown body (without section markers).
-pub fn render(ctx: &Context, summary: &[Summary], findings: &[String]) -> String {
+fn render(ctx: &Context, summary: &[Summary], findings: &[String]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "## {}\n", ctx.title);
     let _ = writeln!(s, "- date: {}", ctx.date);
