@@ -75,13 +75,19 @@ pub async fn run(ctx: Arc<Context>) -> Result<(), Error> {
     }
 }
 
-/// Keys of the Services in `namespace` whose selector matches any of `label_sets`.
-pub(crate) fn services_selecting(
+/// Queues the Services in `pod`'s namespace whose selector matches any of `label_sets` (the
+/// pod's labels before and after a change).
+pub(crate) fn enqueue_services_selecting(
+    queue: &WorkQueue,
     services: &Store<Service>,
-    namespace: &str,
+    pod: &Pod,
     label_sets: &[Labels],
-) -> Vec<String> {
-    services
+) {
+    if label_sets.is_empty() {
+        return;
+    }
+    let namespace = pod.metadata.namespace.as_deref().unwrap_or("");
+    let keys = services
         .state()
         .iter()
         .filter(|s| s.metadata.namespace.as_deref() == Some(namespace))
@@ -90,7 +96,10 @@ pub(crate) fn services_selecting(
                 .is_some_and(|sel| label_sets.iter().any(|l| pods::selects(sel, Some(l))))
         })
         .map(|s| key(namespace, s.metadata.name.as_deref().unwrap_or("")))
-        .collect()
+        .collect::<Vec<_>>();
+    for k in keys {
+        queue.add(k);
+    }
 }
 
 impl Controller {
@@ -111,11 +120,11 @@ impl Controller {
                 }
                 Ev::Pod(watcher::Event::Apply(p)) => {
                     let sets = index.apply(&p);
-                    self.pod_changed(&p, &sets);
+                    enqueue_services_selecting(&self.queue, &self.services, &p, &sets);
                 }
                 Ev::Pod(watcher::Event::Delete(p)) => {
                     let sets = index.delete(&p);
-                    self.pod_changed(&p, &sets);
+                    enqueue_services_selecting(&self.queue, &self.services, &p, &sets);
                 }
                 Ev::Ep(watcher::Event::Delete(e)) => self.queue.add(object_key(&e)),
                 // Endpoints left behind by a Service deleted while we were away.
@@ -129,16 +138,6 @@ impl Controller {
                 }
                 Ev::Svc(watcher::Event::Init) | Ev::Ep(_) => {}
             }
-        }
-    }
-
-    fn pod_changed(&self, pod: &Pod, label_sets: &[Labels]) {
-        if label_sets.is_empty() {
-            return;
-        }
-        let ns = pod.metadata.namespace.as_deref().unwrap_or("");
-        for k in services_selecting(&self.services, ns, label_sets) {
-            self.queue.add(k);
         }
     }
 

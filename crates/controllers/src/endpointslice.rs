@@ -21,8 +21,8 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 
 use crate::context::{Context, Error};
+use crate::endpoints::enqueue_services_selecting;
 use crate::endpoints::pods::{self, PodIndex, TriggerTimes};
-use crate::endpoints::services_selecting;
 use crate::endpoints::workqueue::{
     self, Synced, WorkQueue, WriteTracker, informer, is_namespace_terminating, is_not_found, key,
     lock, object_key, split_key,
@@ -111,11 +111,11 @@ impl Controller {
                 }
                 Ev::Pod(Apply(p)) => {
                     let sets = index.apply(&p);
-                    self.enqueue_for_pod(&p, &sets);
+                    enqueue_services_selecting(&self.queue, &self.services, &p, &sets);
                 }
                 Ev::Pod(Delete(p)) => {
                     let sets = index.delete(&p);
-                    self.enqueue_for_pod(&p, &sets);
+                    enqueue_services_selecting(&self.queue, &self.services, &p, &sets);
                 }
                 // A managed slice changed or went away: its Service is checked again
                 // (a no-op when the change was ours).
@@ -131,16 +131,6 @@ impl Controller {
                 }
                 Ev::Svc(Init) | Ev::Slice(_) | Ev::Mirror(_) | Ev::Other => {}
             }
-        }
-    }
-
-    fn enqueue_for_pod(&self, pod: &Pod, label_sets: &[pods::Labels]) {
-        if label_sets.is_empty() {
-            return;
-        }
-        let ns = pod.metadata.namespace.as_deref().unwrap_or("");
-        for k in services_selecting(&self.services, ns, label_sets) {
-            self.queue.add(k);
         }
     }
 
