@@ -46,8 +46,14 @@ fn namespace(pod: &Value) -> &str {
     kubehci_api::meta::namespace(pod)
 }
 
-/// The container a log request addresses (upstream's `validateContainer`).
-fn log_container(pod: &Value, name: &str, asked: Option<&str>) -> Result<String, ApiError> {
+/// The container a request addresses: the one asked for, or the only one; with several and
+/// none asked for, `choose(containers)` is the 400 message.
+fn pick_container(
+    pod: &Value,
+    name: &str,
+    asked: Option<&str>,
+    choose: impl FnOnce(Vec<String>) -> String,
+) -> Result<String, ApiError> {
     match asked.filter(|c| !c.is_empty()) {
         Some(c) if has_container(pod, c) => Ok(c.to_string()),
         Some(c) => Err(ApiError::bad_request(format!(
@@ -60,18 +66,23 @@ fn log_container(pod: &Value, name: &str, asked: Option<&str>) -> Result<String,
                 0 => Err(ApiError::bad_request(format!(
                     "a container name must be specified for pod {name}"
                 ))),
-                _ => {
-                    let mut all = names(pod, "initContainers");
-                    all.extend(containers);
-                    all.extend(names(pod, "ephemeralContainers"));
-                    Err(ApiError::bad_request(format!(
-                        "a container name must be specified for pod {name}, choose one of: [{}]",
-                        all.join(" ")
-                    )))
-                }
+                _ => Err(ApiError::bad_request(choose(containers))),
             }
         }
     }
+}
+
+/// The container a log request addresses (upstream's `validateContainer`).
+fn log_container(pod: &Value, name: &str, asked: Option<&str>) -> Result<String, ApiError> {
+    pick_container(pod, name, asked, |containers| {
+        let mut all = names(pod, "initContainers");
+        all.extend(containers);
+        all.extend(names(pod, "ephemeralContainers"));
+        format!(
+            "a container name must be specified for pod {name}, choose one of: [{}]",
+            all.join(" ")
+        )
+    })
 }
 
 /// The kubelet's `validateContainerLogStatus`: whether the container has logs to show.
@@ -175,35 +186,20 @@ pub fn log_location(pod: &Value, name: &str, q: &[(String, String)]) -> Result<L
 
 /// The container an exec or attach addresses (upstream's `streamLocation`).
 fn stream_container(pod: &Value, name: &str, asked: Option<&str>) -> Result<String, ApiError> {
-    match asked.filter(|c| !c.is_empty()) {
-        Some(c) if has_container(pod, c) => Ok(c.to_string()),
-        Some(c) => Err(ApiError::bad_request(format!(
-            "container {c} is not valid for pod {name}"
-        ))),
-        None => {
-            let containers = names(pod, "containers");
-            match containers.len() {
-                1 => Ok(containers[0].clone()),
-                0 => Err(ApiError::bad_request(format!(
-                    "a container name must be specified for pod {name}"
-                ))),
-                _ => {
-                    let mut msg = format!(
-                        "a container name must be specified for pod {name}, choose one of: [{}]",
-                        containers.join(" ")
-                    );
-                    let init = names(pod, "initContainers");
-                    if !init.is_empty() {
-                        msg.push_str(&format!(
-                            " or one of the init containers: [{}]",
-                            init.join(" ")
-                        ));
-                    }
-                    Err(ApiError::bad_request(msg))
-                }
-            }
+    pick_container(pod, name, asked, |containers| {
+        let mut msg = format!(
+            "a container name must be specified for pod {name}, choose one of: [{}]",
+            containers.join(" ")
+        );
+        let init = names(pod, "initContainers");
+        if !init.is_empty() {
+            msg.push_str(&format!(
+                " or one of the init containers: [{}]",
+                init.join(" ")
+            ));
         }
-    }
+        msg
+    })
 }
 
 fn require_node(pod: &Value, name: &str) -> Result<(), ApiError> {
