@@ -19,6 +19,28 @@ pub const POST_START_HOOK_ERROR: &str = "PostStartHookError";
 
 type Failure = (String, String);
 
+/// A CRI call for a container failed: the `Failed` event (`Error: <runtime text>`) and the
+/// waiting reason with that text.
+async fn runtime_failed(
+    ctx: &crate::agent::Ctx,
+    pod: &Pod,
+    path: Option<String>,
+    reason: &str,
+    e: &tonic::Status,
+) -> Failure {
+    let text = images::grpc_text(e);
+    ctx.recorder
+        .pod(
+            pod,
+            path,
+            events::WARNING,
+            "Failed",
+            &format!("Error: {text}"),
+        )
+        .await;
+    (reason.into(), text)
+}
+
 impl Worker {
     /// Starts a new instance of container `c` (after `prev`, which exited), honouring the
     /// restart back-off.
@@ -192,19 +214,7 @@ pub async fn start_container(
     let cfg = containers::config(&spec);
     let id = match containers::create(&ctx.cri, sandbox_id, sandbox_cfg.clone(), cfg).await {
         Ok(id) => id,
-        Err(e) => {
-            let text = images::grpc_text(&e);
-            ctx.recorder
-                .pod(
-                    pod,
-                    path,
-                    events::WARNING,
-                    "Failed",
-                    &format!("Error: {text}"),
-                )
-                .await;
-            return Err((CREATE_CONTAINER_ERROR.into(), text));
-        }
+        Err(e) => return Err(runtime_failed(&ctx, pod, path, CREATE_CONTAINER_ERROR, &e).await),
     };
     ctx.recorder
         .pod(
@@ -216,17 +226,7 @@ pub async fn start_container(
         )
         .await;
     if let Err(e) = containers::start(&ctx.cri, &id).await {
-        let text = images::grpc_text(&e);
-        ctx.recorder
-            .pod(
-                pod,
-                path,
-                events::WARNING,
-                "Failed",
-                &format!("Error: {text}"),
-            )
-            .await;
-        return Err((RUN_CONTAINER_ERROR.into(), text));
+        return Err(runtime_failed(&ctx, pod, path, RUN_CONTAINER_ERROR, &e).await);
     }
     ctx.recorder
         .pod(
